@@ -1,0 +1,331 @@
+//! The registry of connector, transform and predicate plugins, and the validation of a whole
+//! connector configuration against it.
+//!
+//! Validation does no I/O. Every problem names its key. Keys nobody declared are rejected
+//! unless `config.allow.unknown=true`: Kafka Connect ignores them, which is how a misspelled
+//! key (`batch.seperator`) goes unnoticed in production.
+
+use std::sync::Arc;
+
+use crate::config::{split_list, Check, ConfigDef, ConfigKey, ConfigType, Importance, Settings};
+use crate::connector::{ConnectorKind, ConnectorPlugin};
+use crate::converter::CONVERTER_CLASSES;
+use crate::transform::{PredicatePlugin, TransformPlugin};
+
+/// Keys below these prefixes pass through to the Kafka clients.
+pub const CLIENT_OVERRIDE_PREFIXES: &[&str] =
+    &["consumer.override.", "producer.override.", "admin.override."];
+
+/// Keys a converter may take below `key.converter.`, `value.converter.`, `header.converter.`.
+const CONVERTER_KEYS: &[&str] =
+    &["schemas.enable", "schemas.cache.size", "decimal.format", "replace.null.with.default", "encoding"];
+
+/// Every plugin this build knows.
+#[derive(Clone, Default)]
+pub struct Plugins {
+    /// Connectors.
+    pub connectors: Vec<Arc<dyn ConnectorPlugin>>,
+    /// Transforms.
+    pub transforms: Vec<Arc<dyn TransformPlugin>>,
+    /// Predicates.
+    pub predicates: Vec<Arc<dyn PredicatePlugin>>,
+}
+
+fn matches_class(name: &str, class: &str, aliases: &[&str]) -> bool {
+    let simple = class.rsplit('.').next().unwrap_or(class);
+    name == class || name == simple || aliases.contains(&name)
+}
+
+impl Plugins {
+    /// Finds a connector by full class name, simple class name or alias.
+    pub fn connector(&self, name: &str) -> Option<&Arc<dyn ConnectorPlugin>> {
+        let name = name.trim();
+        self.connectors.iter().find(|p| matches_class(name, p.class(), p.aliases()))
+    }
+
+    /// Finds a transform by class name or alias.
+    pub fn transform(&self, name: &str) -> Option<&Arc<dyn TransformPlugin>> {
+        let name = name.trim();
+        self.transforms.iter().find(|p| matches_class(name, p.class(), p.aliases()))
+    }
+
+    /// Finds a predicate by class name or alias.
+    pub fn predicate(&self, name: &str) -> Option<&Arc<dyn PredicatePlugin>> {
+        let name = name.trim();
+        self.predicates.iter().find(|p| matches_class(name, p.class(), p.aliases()))
+    }
+
+    /// Validates a complete connector configuration.
+    pub fn validate(&self, settings: &Settings) -> Validation {
+        let mut v = Validation::new(settings);
+        let common = common_def();
+        v.check_def(&common, "", settings);
+        let plugin = settings.get("connector.class").and_then(|c| self.connector(c));
+        match (settings.get("connector.class"), plugin) {
+            (Some(c), None) => v.error("connector.class", format!("Unknown connector class \"{c}\"")),
+            (_, Some(plugin)) => self.validate_plugin(&mut v, plugin.as_ref(), settings),
+            (None, None) => {}
+        }
+        self.validate_chain(&mut v, settings);
+        v.check_unknown(settings);
+        v
+    }
+
+    fn validate_plugin(&self, v: &mut Validation, plugin: &dyn ConnectorPlugin, settings: &Settings) {
+        v.class = plugin.class().to_owned();
+        let kind_def = match plugin.kind() {
+            ConnectorKind::Sink => sink_def(),
+            ConnectorKind::Source => ConfigDef::new(),
+        };
+        v.check_def(&kind_def, "", settings);
+        if plugin.kind() == ConnectorKind::Sink {
+            check_topics(v, settings);
+        }
+        v.check_def(&plugin.config_def(), "", settings);
+        for (key, message) in plugin.validate(settings) {
+            v.error(&key, message);
+        }
+    }
+
+    fn validate_chain(&self, v: &mut Validation, settings: &Settings) {
+        let transforms = split_list(settings.get("transforms").map_or("", String::as_str));
+        for alias in &transforms {
+            let prefix = format!("transforms.{alias}.");
+            let def = self.transform_def(settings, &prefix, v);
+            v.check_def(&def, &prefix, settings);
+            if let Some(p) = settings.get(&format!("{prefix}predicate")) {
+                let declared = split_list(settings.get("predicates").map_or("", String::as_str));
+                if !declared.contains(p) {
+                    v.error(&format!("{prefix}predicate"), format!("Predicate \"{p}\" is not in \"predicates\""));
+                }
+            }
+        }
+        let predicates = split_list(settings.get("predicates").map_or("", String::as_str));
+        for alias in &predicates {
+            let prefix = format!("predicates.{alias}.");
+            let def = self.predicate_def(settings, &prefix, v);
+            v.check_def(&def, &prefix, settings);
+        }
+    }
+
+    fn transform_def(&self, settings: &Settings, prefix: &str, v: &mut Validation) -> ConfigDef {
+        let type_key = format!("{prefix}type");
+        let mut def = ConfigDef::new()
+            .key(ConfigKey::required("type", ConfigType::Class, "The transform's class or alias."))
+            .key(ConfigKey::optional("predicate", ConfigType::String, "", "Alias of the predicate gating it."))
+            .key(ConfigKey::optional("negate", ConfigType::Boolean, "false", "Apply when the predicate is false."));
+        match settings.get(&type_key) {
+            Some(t) => match self.transform(t) {
+                Some(plugin) => def.keys.extend(plugin.config_def().keys),
+                None => v.error(&type_key, format!("Unknown transform type \"{t}\"")),
+            },
+            None => {}
+        }
+        def
+    }
+
+    fn predicate_def(&self, settings: &Settings, prefix: &str, v: &mut Validation) -> ConfigDef {
+        let type_key = format!("{prefix}type");
+        let mut def = ConfigDef::new()
+            .key(ConfigKey::required("type", ConfigType::Class, "The predicate's class or alias."));
+        if let Some(t) = settings.get(&type_key) {
+            match self.predicate(t) {
+                Some(plugin) => def.keys.extend(plugin.config_def().keys),
+                None => v.error(&type_key, format!("Unknown predicate type \"{t}\"")),
+            }
+        }
+        def
+    }
+}
+
+fn check_topics(v: &mut Validation, settings: &Settings) {
+    let set = |k: &str| settings.get(k).is_some_and(|s| !s.trim().is_empty());
+    match (set("topics"), set("topics.regex")) {
+        (true, true) => {
+            let m = "topics and topics.regex are mutually exclusive; set only one".to_string();
+            v.error("topics", m.clone());
+            v.error("topics.regex", m);
+        }
+        (false, false) => {
+            let m = "Must configure one of topics or topics.regex".to_string();
+            v.error("topics", m.clone());
+            v.error("topics.regex", m);
+        }
+        (false, true) => {
+            if let Err(e) = regex::Regex::new(&settings["topics.regex"]) {
+                v.error("topics.regex", format!("Invalid regular expression: {e}"));
+            }
+        }
+        (true, false) => {}
+    }
+}
+
+fn converter_check() -> Check {
+    Check::Custom(Arc::new(|v: &str| {
+        let v = v.trim();
+        let known = v.is_empty() || CONVERTER_CLASSES.iter().any(|(a, f)| *a == v || *f == v);
+        if known {
+            Ok(())
+        } else {
+            Err("unknown converter; use json, string or bytes".into())
+        }
+    }))
+}
+
+/// Keys every connector takes, as Kafka Connect's `ConnectorConfig`.
+pub fn common_def() -> ConfigDef {
+    let s = ConfigType::String;
+    ConfigDef::new()
+        .key(ConfigKey::required("name", s, "Globally unique name of the connector.").check(Check::NonEmpty))
+        .key(ConfigKey::required("connector.class", ConfigType::Class, "Connector class or alias."))
+        .key(ConfigKey::optional("tasks.max", ConfigType::Int, "1", "Maximum number of tasks.")
+            .check(Check::Range(1, 1024)).importance(Importance::High))
+        .key(ConfigKey::optional("tasks.max.enforce", ConfigType::Boolean, "true", "Accepted for compatibility."))
+        .key(ConfigKey::optional("key.converter", ConfigType::Class, "", "Key converter; the worker's when unset.")
+            .check(converter_check()))
+        .key(ConfigKey::optional("value.converter", ConfigType::Class, "", "Value converter; the worker's when unset.")
+            .check(converter_check()))
+        .key(ConfigKey::optional("header.converter", ConfigType::Class, "", "Accepted for compatibility; headers stay bytes."))
+        .key(ConfigKey::optional("transforms", ConfigType::List, "", "Aliases of the transforms, in order.").group("Transforms"))
+        .key(ConfigKey::optional("predicates", ConfigType::List, "", "Aliases of the predicates.").group("Predicates"))
+        .key(ConfigKey::optional("config.action.reload", s, "restart", "What to do when a referenced config changes.")
+            .check(Check::OneOf(&["none", "restart"])))
+        .key(ConfigKey::optional("config.allow.unknown", ConfigType::Boolean, "false",
+            "Accept keys no plugin declares (they are ignored)."))
+        .key(ConfigKey::optional("errors.retry.timeout", ConfigType::Long, "0",
+            "How long to retry a failed operation, in ms; -1 is forever.").group("Error Handling"))
+        .key(ConfigKey::optional("errors.retry.delay.max.ms", ConfigType::Long, "60000",
+            "Longest wait between retries, in ms.").group("Error Handling"))
+        .key(ConfigKey::optional("errors.tolerance", s, "none",
+            "none: a bad record fails the task; all: bad records are skipped (and sent to the dead-letter topic when set).")
+            .check(Check::OneOf(&["none", "all"])).group("Error Handling"))
+        .key(ConfigKey::optional("errors.log.enable", ConfigType::Boolean, "false", "Log each error.").group("Error Handling"))
+        .key(ConfigKey::optional("errors.log.include.messages", ConfigType::Boolean, "false",
+            "Include the record's coordinates in error logs.").group("Error Handling"))
+}
+
+/// Keys every sink takes, as Kafka Connect's `SinkConnectorConfig`, plus the batcher's.
+pub fn sink_def() -> ConfigDef {
+    let s = ConfigType::String;
+    ConfigDef::new()
+        .key(ConfigKey::optional("topics", ConfigType::List, "", "Topics to read."))
+        .key(ConfigKey::optional("topics.regex", s, "", "Regular expression of topics to read."))
+        .key(ConfigKey::optional("errors.deadletterqueue.topic.name", s, "",
+            "Dead-letter topic for records that fail (with errors.tolerance=all).").group("Error Handling"))
+        .key(ConfigKey::optional("errors.deadletterqueue.topic.replication.factor", ConfigType::Int, "3",
+            "Replication factor of the dead-letter topic when created.").group("Error Handling"))
+        .key(ConfigKey::optional("errors.deadletterqueue.context.headers.enable", ConfigType::Boolean, "false",
+            "Add __connect.errors.* headers to dead-letter records.").group("Error Handling"))
+        .key(ConfigKey::optional("batch.max.records", ConfigType::Int, "500", "Most records per sink write.")
+            .check(Check::Range(1, 1_000_000)).group("Batching"))
+        .key(ConfigKey::optional("batch.max.bytes", ConfigType::Int, "1048576", "Most bytes per sink write.")
+            .check(Check::Range(1, 1 << 30)).group("Batching"))
+        .key(ConfigKey::optional("batch.linger.ms", ConfigType::Int, "50",
+            "How long a partial batch waits for more records before it is written.")
+            .check(Check::Range(0, 3_600_000)).group("Batching"))
+}
+
+/// The outcome of validating one key.
+#[derive(Clone)]
+pub struct ConfigResult {
+    /// The key's definition; `None` for a key nobody declared.
+    pub definition: Option<ConfigKey>,
+    /// The key.
+    pub name: String,
+    /// The value given, if any.
+    pub value: Option<String>,
+    /// Problems found, each naming the key.
+    pub errors: Vec<String>,
+}
+
+/// The outcome of validating a connector configuration.
+#[derive(Clone)]
+pub struct Validation {
+    /// The connector class validated against (as given when unknown).
+    pub class: String,
+    /// One entry per declared or given key.
+    pub configs: Vec<ConfigResult>,
+}
+
+impl Validation {
+    fn new(settings: &Settings) -> Self {
+        let class = settings.get("connector.class").cloned().unwrap_or_default();
+        Self { class, configs: Vec::new() }
+    }
+
+    /// Number of problems across all keys.
+    pub fn error_count(&self) -> usize {
+        self.configs.iter().map(|c| c.errors.len()).sum()
+    }
+
+    /// Every problem, in order.
+    pub fn errors(&self) -> Vec<String> {
+        self.configs.iter().flat_map(|c| c.errors.iter().cloned()).collect()
+    }
+
+    /// The groups of the declared keys, in first-seen order.
+    pub fn groups(&self) -> Vec<String> {
+        let mut groups: Vec<String> = Vec::new();
+        for g in self.configs.iter().filter_map(|c| c.definition.as_ref().map(|d| &d.group)) {
+            if !groups.contains(g) {
+                groups.push(g.clone());
+            }
+        }
+        groups
+    }
+
+    fn check_def(&mut self, def: &ConfigDef, prefix: &str, settings: &Settings) {
+        let problems = def.check(settings, prefix);
+        for key in &def.keys {
+            let name = format!("{prefix}{}", key.name);
+            if self.configs.iter().any(|c| c.name == name) {
+                continue;
+            }
+            let mut definition = key.clone();
+            definition.name = name.clone();
+            let errors = problems.iter().filter(|(k, _)| *k == name).map(|(_, m)| m.clone()).collect();
+            let value = settings.get(&name).cloned();
+            self.configs.push(ConfigResult { definition: Some(definition), name, value, errors });
+        }
+    }
+
+    fn error(&mut self, key: &str, message: String) {
+        match self.configs.iter_mut().find(|c| c.name == key) {
+            Some(c) => c.errors.push(message),
+            None => self.configs.push(ConfigResult {
+                definition: None,
+                name: key.to_owned(),
+                value: None,
+                errors: vec![message],
+            }),
+        }
+    }
+
+    fn check_unknown(&mut self, settings: &Settings) {
+        let allow = settings.get("config.allow.unknown").is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
+        for (key, value) in settings {
+            if self.configs.iter().any(|c| &c.name == key) || is_passthrough(key) {
+                continue;
+            }
+            let errors = if allow {
+                Vec::new()
+            } else {
+                vec![format!(
+                    "Unknown configuration key \"{key}\"; check its spelling, or set \
+                     config.allow.unknown=true to accept it"
+                )]
+            };
+            self.configs.push(ConfigResult { definition: None, name: key.clone(), value: Some(value.clone()), errors });
+        }
+    }
+}
+
+fn is_passthrough(key: &str) -> bool {
+    if CLIENT_OVERRIDE_PREFIXES.iter().any(|p| key.starts_with(p) && key.len() > p.len()) {
+        return true;
+    }
+    ["key.converter.", "value.converter.", "header.converter."]
+        .iter()
+        .filter_map(|p| key.strip_prefix(p))
+        .any(|rest| CONVERTER_KEYS.contains(&rest))
+}

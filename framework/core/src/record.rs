@@ -1,0 +1,109 @@
+//! Records as they travel from Kafka through the transform chain to a sink, and from a
+//! source into Kafka.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+use crate::schema::Schema;
+use crate::value::Value;
+
+/// A topic and partition.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TopicPartition {
+    /// The topic.
+    pub topic: Arc<str>,
+    /// The partition.
+    pub partition: i32,
+}
+
+/// Where a record was read from. It never changes through the pipeline: committed offsets
+/// are always these original coordinates.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Origin {
+    /// Topic and partition read from.
+    pub tp: TopicPartition,
+    /// Offset read at.
+    pub offset: i64,
+    /// The bytes as read, kept for the dead-letter topic.
+    pub raw_key: Option<Bytes>,
+    /// The bytes as read, kept for the dead-letter topic.
+    pub raw_value: Option<Bytes>,
+}
+
+/// A Kafka record header; the value is kept as bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Header {
+    /// The header's key.
+    pub key: String,
+    /// The header's value; `None` is a null header value.
+    pub value: Option<Bytes>,
+}
+
+/// A record in the sink pipeline.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Record {
+    /// The topic this record is addressed to now; transforms may rename it.
+    pub topic: Arc<str>,
+    /// The partition, as read.
+    pub partition: i32,
+    /// The offset, as read.
+    pub offset: i64,
+    /// Record timestamp in epoch milliseconds, if the broker gave one.
+    pub timestamp: Option<i64>,
+    /// The key's schema, when the converter found one.
+    pub key_schema: Option<Arc<Schema>>,
+    /// The decoded key; [`Value::Null`] for none.
+    pub key: Value,
+    /// The value's schema, when the converter found one.
+    pub value_schema: Option<Arc<Schema>>,
+    /// The decoded value; [`Value::Null`] for a tombstone.
+    pub value: Value,
+    /// Headers in their original order.
+    pub headers: Vec<Header>,
+    /// Where it came from.
+    pub origin: Arc<Origin>,
+}
+
+impl Record {
+    /// Whether the value is null, as in a tombstone.
+    pub fn is_tombstone(&self) -> bool {
+        self.value.is_null()
+    }
+
+    /// The `p<partition>@<offset>` label used in logs and traces, with the topic.
+    pub fn coordinates(&self) -> String {
+        format!("{}/p{}@{}", self.origin.tp.topic, self.origin.tp.partition, self.origin.offset)
+    }
+
+    /// An approximate in-memory size, used to bound batches by bytes.
+    pub fn size_hint(&self) -> usize {
+        let raw = |b: &Option<Bytes>| b.as_ref().map_or(0, Bytes::len);
+        64 + raw(&self.origin.raw_key) + raw(&self.origin.raw_value)
+    }
+}
+
+/// A record produced by a source task, addressed to a Kafka topic.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SourceRecord {
+    /// Which part of the source this came from, e.g. `{"filename": "/tmp/in.txt"}`.
+    pub source_partition: serde_json::Value,
+    /// How far into that part this record is, e.g. `{"position": 1024}`.
+    pub source_offset: serde_json::Value,
+    /// The Kafka topic to write to.
+    pub topic: String,
+    /// The Kafka partition, or `None` to let the producer's partitioner choose.
+    pub partition: Option<i32>,
+    /// The key's schema, if any.
+    pub key_schema: Option<Arc<Schema>>,
+    /// The key.
+    pub key: Value,
+    /// The value's schema, if any.
+    pub value_schema: Option<Arc<Schema>>,
+    /// The value.
+    pub value: Value,
+    /// Record timestamp in epoch milliseconds.
+    pub timestamp: Option<i64>,
+    /// Headers.
+    pub headers: Vec<Header>,
+}
