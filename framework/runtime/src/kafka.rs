@@ -1,0 +1,78 @@
+//! Kafka client settings: the worker's, the connector's overrides, and Sluice's defaults.
+//!
+//! Precedence, lowest first: Sluice's defaults, the worker's `consumer.*` / `producer.*` /
+//! `admin.*` keys, the connector's `consumer.override.*` / `producer.override.*` /
+//! `admin.override.*` keys, and last the keys the runtime must own (group id, manual commits).
+
+use rdkafka::ClientConfig;
+use sluice_core::config::{with_prefix, Settings};
+
+use crate::worker_config::WorkerConfig;
+
+/// Which client a config is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClientKind {
+    /// A sink task's consumer.
+    Consumer,
+    /// A source task's or dead-letter producer.
+    Producer,
+    /// Admin operations (offsets, topics).
+    Admin,
+}
+
+impl ClientKind {
+    fn worker_prefix(self) -> &'static str {
+        match self {
+            Self::Consumer => "consumer.",
+            Self::Producer => "producer.",
+            Self::Admin => "admin.",
+        }
+    }
+
+    fn override_prefix(self) -> &'static str {
+        match self {
+            Self::Consumer => "consumer.override.",
+            Self::Producer => "producer.override.",
+            Self::Admin => "admin.override.",
+        }
+    }
+}
+
+/// The consumer group of a sink connector, as Kafka Connect names it.
+pub fn sink_group_id(connector: &str) -> String {
+    format!("connect-{connector}")
+}
+
+/// Builds a client config for one connector.
+pub fn client_config(worker: &WorkerConfig, connector: &Settings, kind: ClientKind) -> ClientConfig {
+    let mut config = ClientConfig::new();
+    config.set("bootstrap.servers", worker.bootstrap_servers());
+    for (k, v) in defaults(kind) {
+        config.set(*k, *v);
+    }
+    for (k, v) in worker.prefixed(kind.worker_prefix()) {
+        // `consumer.override.*` in the worker file is not a client key.
+        if !k.starts_with("override.") {
+            config.set(k, v);
+        }
+    }
+    for (k, v) in with_prefix(connector, kind.override_prefix()) {
+        config.set(k, v);
+    }
+    config
+}
+
+fn defaults(kind: ClientKind) -> &'static [(&'static str, &'static str)] {
+    match kind {
+        ClientKind::Consumer => &[
+            ("auto.offset.reset", "earliest"),
+            ("enable.partition.eof", "false"),
+            // Bounds memory held ahead of the sink: librdkafka's default queue is 64 MiB
+            // per consumer.
+            ("queued.max.messages.kbytes", "16384"),
+            ("statistics.interval.ms", "1000"),
+        ],
+        ClientKind::Producer => &[("linger.ms", "5"), ("compression.type", "none")],
+        ClientKind::Admin => &[],
+    }
+}

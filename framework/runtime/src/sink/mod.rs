@@ -1,0 +1,544 @@
+//! The sink task loop: Kafka -> converter -> transform chain -> batcher -> sink -> offsets.
+//!
+//! Delivery guarantee: at least once. An offset is committed only after every record before
+//! it on its partition was acknowledged by the sink, filtered, or tolerated as bad (and
+//! acknowledged by the dead-letter topic). Commits happen every `offset.flush.interval.ms`,
+//! synchronously on revoke (inside the rebalance callback) and on stop.
+//!
+//! Memory is bounded: the loop reads no more while a batch is written, librdkafka's
+//! prefetch is capped by `queued.max.messages.kbytes`, and while a transient sink failure is
+//! retried (exponential backoff with jitter, capped by `errors.retry.delay.max.ms`) every
+//! assigned partition is paused and the consumer keeps being polled so that the group
+//! membership and rebalances stay alive.
+
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use rdkafka::message::{BorrowedMessage, Headers, Message};
+use sluice_core::connector::{ConnectorPlugin, SinkTask, WriteOutcome};
+use sluice_core::converter::Converter;
+use sluice_core::plugins::Plugins;
+use sluice_core::transform::Chain;
+use sluice_core::{Error, Fault, Header, Origin, Record, Result, TopicPartition};
+use tokio::time::{sleep_until, Instant};
+
+use crate::errors::{ErrorHandler, Stage};
+use crate::kafka::{client_config, sink_group_id, ClientKind};
+use crate::offsets::OffsetTracker;
+use crate::pipeline::{self, Side};
+use crate::status::{State, TargetState};
+use crate::stores::memory::lock;
+use crate::task::TaskEnv;
+
+pub mod batch;
+pub mod context;
+
+use batch::{Batch, BatchLimits};
+use context::{commit_list, AssignmentChange, SinkContext};
+
+/// A record as read, before decoding.
+struct Raw {
+    origin: Arc<Origin>,
+    timestamp: Option<i64>,
+    headers: Vec<Header>,
+}
+
+/// What woke the loop.
+enum Wake {
+    Control,
+    Message(Result<Raw>),
+    Linger,
+    Commit,
+}
+
+/// Counts kept locally and added to the metrics once per batch.
+#[derive(Default)]
+struct Counts {
+    read: u64,
+    filtered: u64,
+    failed: u64,
+}
+
+/// A running sink task.
+pub struct SinkRunner {
+    env: TaskEnv,
+    consumer: StreamConsumer<SinkContext>,
+    tracker: Arc<Mutex<OffsetTracker>>,
+    task: Box<dyn SinkTask>,
+    chain: Chain,
+    key_converter: Arc<dyn Converter>,
+    value_converter: Arc<dyn Converter>,
+    errors: ErrorHandler,
+    limits: BatchLimits,
+    retry_delay_max: Duration,
+    batch: Batch,
+    /// Records read while partitions were paused, handled after they resume.
+    stash: VecDeque<Raw>,
+    /// Interned topic names.
+    topics: HashMap<String, Arc<str>>,
+    active_topics: Arc<Mutex<BTreeSet<String>>>,
+    seen_topics: HashSet<Arc<str>>,
+    assigned: HashSet<TopicPartition>,
+    paused: bool,
+    counts: Counts,
+}
+
+impl SinkRunner {
+    /// Builds the task, its pipeline and its consumer. Nothing is read yet.
+    pub fn new(
+        env: TaskEnv,
+        plugin: &dyn ConnectorPlugin,
+        plugins: &Plugins,
+        active_topics: Arc<Mutex<BTreeSet<String>>>,
+    ) -> Result<Self> {
+        let settings = &env.settings;
+        let tracker = Arc::new(Mutex::new(OffsetTracker::new()));
+        let context = SinkContext {
+            tracker: tracker.clone(),
+            changes: Mutex::new(Vec::new()),
+            metrics: env.metrics.clone(),
+            labels: env.task_metrics.labels.clone(),
+        };
+        let mut config = client_config(&env.worker, settings, ClientKind::Consumer);
+        config
+            .set("group.id", sink_group_id(&env.connector))
+            .set("client.id", format!("connector-consumer-{}-{}", env.connector, env.task))
+            .set("enable.auto.commit", "false")
+            .set("enable.auto.offset.store", "false");
+        let consumer = config
+            .create_with_context(context)
+            .map_err(|e| Error::config(format!("consumer: {e}")))?;
+        let retry_max = settings.get("errors.retry.delay.max.ms").and_then(|v| v.trim().parse().ok()).unwrap_or(60_000);
+        Ok(Self {
+            task: plugin.sink_task(settings)?,
+            chain: pipeline::chain(plugins, settings)?,
+            key_converter: pipeline::converter(&env.worker, settings, Side::Key)?,
+            value_converter: pipeline::converter(&env.worker, settings, Side::Value)?,
+            errors: ErrorHandler::new(&env)?,
+            limits: BatchLimits::from_settings(settings)?,
+            retry_delay_max: Duration::from_millis(retry_max),
+            env,
+            consumer,
+            tracker,
+            batch: Batch::default(),
+            stash: VecDeque::new(),
+            topics: HashMap::new(),
+            active_topics,
+            seen_topics: HashSet::new(),
+            assigned: HashSet::new(),
+            paused: false,
+            counts: Counts::default(),
+        })
+    }
+
+    /// Runs until the task is stopped or fails; the outcome is in the task's status.
+    pub async fn run(mut self) {
+        let result = match self.consume().await {
+            Ok(()) => self.drain().await,
+            // A bad record: write what came before it, so the commit lands exactly on it.
+            Err(e) if e.fault == Fault::Data => {
+                let drained = self.drain().await;
+                Err(drained.err().unwrap_or(e))
+            }
+            Err(e) => {
+                self.commit().await;
+                Err(e)
+            }
+        };
+        if let Err(e) = self.task.stop().await {
+            tracing::warn!(connector = %self.env.connector, task = self.env.task, error = %e, "sink stop failed");
+        }
+        self.flush_counts(0);
+        if let Err(e) = result {
+            tracing::error!(connector = %self.env.connector, task = self.env.task, error = %e, "task failed");
+            self.env.status.fail(e.to_string());
+        }
+    }
+
+    fn subscribe(&self) -> Result<()> {
+        let s = &self.env.settings;
+        let regex = s.get("topics.regex").map(|r| r.trim()).filter(|r| !r.is_empty());
+        let subscription = match regex {
+            // librdkafka treats a leading ^ as a regex; anchor the end as Kafka Connect does.
+            Some(r) => vec![format!("^({r})$")],
+            None => sluice_core::config::split_list(s.get("topics").map_or("", String::as_str)),
+        };
+        let refs: Vec<&str> = subscription.iter().map(String::as_str).collect();
+        self.consumer.subscribe(&refs).map_err(|e| Error::config(format!("subscribe: {e}")))
+    }
+
+    async fn consume(&mut self) -> Result<()> {
+        self.subscribe()?;
+        self.env.status.set(State::Running);
+        let mut commit_at = Instant::now() + self.env.commit_interval;
+        loop {
+            self.apply_changes().await?;
+            match self.env.target() {
+                TargetState::Stopped => return Ok(()),
+                TargetState::Paused => {
+                    self.pause().await?;
+                    continue;
+                }
+                TargetState::Started => {}
+            }
+            match self.stash.pop_front() {
+                Some(raw) => self.accept(raw).await?,
+                None => match self.next(commit_at).await {
+                    Wake::Control => {}
+                    Wake::Message(raw) => {
+                        // The callbacks of the poll that returned it may have changed the assignment.
+                        self.apply_changes().await?;
+                        self.accept(raw?).await?;
+                    }
+                    Wake::Linger => self.write_batch().await?,
+                    Wake::Commit => {}
+                },
+            }
+            if self.batch.is_full(&self.limits) {
+                self.write_batch().await?;
+            }
+            if Instant::now() >= commit_at {
+                self.commit().await;
+                commit_at = Instant::now() + self.env.commit_interval;
+            }
+        }
+    }
+
+    /// Waits for the next message, the linger deadline, the commit deadline or a control change.
+    async fn next(&mut self, commit_at: Instant) -> Wake {
+        let linger = self.batch.deadline(&self.limits);
+        let consumer = &self.consumer;
+        let topics = &mut self.topics;
+        tokio::select! {
+            biased;
+            changed = self.env.control.changed() => {
+                if changed.is_err() {
+                    // The worker dropped the task's handle: treat it as a stop.
+                    self.env.control = tokio::sync::watch::channel(TargetState::Stopped).1;
+                }
+                Wake::Control
+            }
+            m = consumer.recv() => Wake::Message(to_raw(m, topics)),
+            _ = sleep_until(linger.unwrap_or(commit_at)), if linger.is_some() => Wake::Linger,
+            _ = sleep_until(commit_at) => Wake::Commit,
+        }
+    }
+
+    async fn accept(&mut self, raw: Raw) -> Result<()> {
+        self.counts.read += 1;
+        let origin = raw.origin.clone();
+        if !self.assigned.contains(&origin.tp) {
+            // Read just before its partition was revoked: its new owner reads it again.
+            return Ok(());
+        }
+        self.note_topic(&origin.tp.topic);
+        let record = match self.decode(raw) {
+            Ok(r) => r,
+            Err((stage, headers, e)) => return self.reject(stage, &origin, &headers, &e).await,
+        };
+        let headers = record.headers.clone();
+        match self.chain.apply(record) {
+            Ok(Some(record)) => {
+                lock(&self.tracker).in_flight(&origin.tp, origin.offset);
+                self.batch.push(record);
+                Ok(())
+            }
+            Ok(None) => {
+                self.counts.filtered += 1;
+                lock(&self.tracker).handled(&origin.tp, origin.offset);
+                Ok(())
+            }
+            Err(e) => self.reject(Stage::Transformation, &origin, &headers, &e).await,
+        }
+    }
+
+    fn decode(&self, raw: Raw) -> std::result::Result<Record, (Stage, Vec<Header>, Error)> {
+        let o = &raw.origin;
+        let topic = &o.tp.topic;
+        let key = match self.key_converter.to_data(topic, o.raw_key.as_deref()) {
+            Ok(k) => k,
+            Err(e) => return Err((Stage::KeyConverter, raw.headers, e)),
+        };
+        let value = match self.value_converter.to_data(topic, o.raw_value.as_deref()) {
+            Ok(v) => v,
+            Err(e) => return Err((Stage::ValueConverter, raw.headers, e)),
+        };
+        Ok(Record {
+            topic: o.tp.topic.clone(),
+            partition: o.tp.partition,
+            offset: o.offset,
+            timestamp: raw.timestamp,
+            key_schema: key.schema,
+            key: key.value,
+            value_schema: value.schema,
+            value: value.value,
+            headers: raw.headers,
+            origin: raw.origin,
+        })
+    }
+
+    /// Applies `errors.tolerance` to a record that failed before reaching the sink.
+    async fn reject(&mut self, stage: Stage, origin: &Origin, headers: &[Header], e: &Error) -> Result<()> {
+        self.errors.handle(&self.env, stage, origin, headers, e).await?;
+        self.counts.failed += 1;
+        lock(&self.tracker).handled(&origin.tp, origin.offset);
+        Ok(())
+    }
+
+    fn note_topic(&mut self, topic: &Arc<str>) {
+        // The shared set is touched only when this task sees a topic for the first time.
+        if self.seen_topics.insert(topic.clone()) {
+            lock(&self.active_topics).insert(topic.to_string());
+        }
+    }
+
+    /// Writes the batch, retrying transient failures, then settles each record's offset.
+    async fn write_batch(&mut self) -> Result<()> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        let mut records = self.batch.take();
+        let mut attempt = 0u32;
+        let outcome = loop {
+            let started = Instant::now();
+            match self.task.write(&records).await {
+                Ok(outcome) => {
+                    self.env.task_metrics.write_latency.observe(started.elapsed().as_secs_f64());
+                    break outcome;
+                }
+                Err(e) if e.is_retriable() => {
+                    attempt += 1;
+                    tracing::warn!(connector = %self.env.connector, task = self.env.task, attempt,
+                        records = records.len(), error = %e.message, "sink write failed; retrying");
+                    if !self.back_off(attempt).await? {
+                        // Stopping: the batch stays uncommitted and is read again next time.
+                        return Ok(());
+                    }
+                    records.retain(|r| self.assigned.contains(&r.origin.tp));
+                    if records.is_empty() {
+                        break WriteOutcome::all_written();
+                    }
+                }
+                Err(e) => return Err(e.context("sink write")),
+            }
+        };
+        if attempt > 0 {
+            self.resume_all();
+        }
+        self.settle(&records, outcome).await
+    }
+
+    /// Acknowledges written records and applies `errors.tolerance` to rejected ones.
+    async fn settle(&mut self, records: &[Record], outcome: WriteOutcome) -> Result<()> {
+        let rejected: HashMap<usize, Error> = outcome.rejected.into_iter().map(|r| (r.index, r.error)).collect();
+        {
+            let mut tracker = lock(&self.tracker);
+            for (i, r) in records.iter().enumerate() {
+                if !rejected.contains_key(&i) {
+                    tracker.acknowledged(&r.origin.tp, r.origin.offset);
+                }
+            }
+        }
+        for (i, r) in records.iter().enumerate() {
+            if let Some(e) = rejected.get(&i) {
+                self.errors.handle(&self.env, Stage::TaskPut, &r.origin, &r.headers, e).await?;
+                self.counts.failed += 1;
+                lock(&self.tracker).acknowledged(&r.origin.tp, r.origin.offset);
+            }
+        }
+        let written = (records.len() - rejected.len()) as u64;
+        self.flush_counts(written);
+        self.env.task_metrics.batch_size.observe(records.len() as f64);
+        tracing::debug!(connector = %self.env.connector, task = self.env.task, records = records.len(),
+            rejected = rejected.len(), "batch written");
+        Ok(())
+    }
+
+    fn flush_counts(&mut self, written: u64) {
+        let m = &self.env.task_metrics;
+        m.read.inc_by(std::mem::take(&mut self.counts.read));
+        m.filtered.inc_by(std::mem::take(&mut self.counts.filtered));
+        m.failed.inc_by(std::mem::take(&mut self.counts.failed));
+        m.written.inc_by(written);
+    }
+
+    /// Waits before the next attempt with partitions paused. `false`: a stop was requested.
+    async fn back_off(&mut self, attempt: u32) -> Result<bool> {
+        if !self.paused {
+            self.pause_all();
+        }
+        let until = Instant::now() + backoff_delay(attempt, self.retry_delay_max);
+        loop {
+            let consumer = &self.consumer;
+            let topics = &mut self.topics;
+            tokio::select! {
+                _ = sleep_until(until) => return Ok(true),
+                changed = self.env.control.changed() => {
+                    if changed.is_err() || self.env.target() == TargetState::Stopped {
+                        return Ok(false);
+                    }
+                }
+                m = consumer.recv() => self.stash.push_back(to_raw(m, topics)?),
+            }
+            self.apply_changes().await?;
+        }
+    }
+
+    /// Pauses consumption until the target state changes; the batch is written first.
+    async fn pause(&mut self) -> Result<()> {
+        self.write_batch().await?;
+        self.commit().await;
+        self.pause_all();
+        self.env.status.set(State::Paused);
+        while self.env.target() == TargetState::Paused {
+            let consumer = &self.consumer;
+            let topics = &mut self.topics;
+            tokio::select! {
+                changed = self.env.control.changed() => {
+                    if changed.is_err() {
+                        break;
+                    }
+                }
+                m = consumer.recv() => self.stash.push_back(to_raw(m, topics)?),
+            }
+            self.apply_changes().await?;
+        }
+        self.resume_all();
+        self.env.status.set(State::Running);
+        Ok(())
+    }
+
+    fn pause_all(&mut self) {
+        match self.consumer.assignment().and_then(|tpl| self.consumer.pause(&tpl)) {
+            Ok(()) => self.paused = true,
+            Err(e) => tracing::warn!(connector = %self.env.connector, task = self.env.task, error = %e, "pause failed"),
+        }
+    }
+
+    fn resume_all(&mut self) {
+        match self.consumer.assignment().and_then(|tpl| self.consumer.resume(&tpl)) {
+            Ok(()) => self.paused = false,
+            Err(e) => tracing::warn!(connector = %self.env.connector, task = self.env.task, error = %e, "resume failed"),
+        }
+    }
+
+    /// Acts on assignment changes made by the rebalance callbacks.
+    async fn apply_changes(&mut self) -> Result<()> {
+        let changes = std::mem::take(&mut *lock(&self.consumer.context().changes));
+        for change in changes {
+            match change {
+                AssignmentChange::Assigned(tps) => {
+                    self.assigned.extend(tps.iter().cloned());
+                    self.task.open(&tps).await?;
+                    if self.paused {
+                        self.pause_all();
+                    }
+                }
+                AssignmentChange::Revoked(tps) => {
+                    for tp in &tps {
+                        self.assigned.remove(tp);
+                    }
+                    self.batch.retain(|r| !tps.contains(&r.origin.tp));
+                    self.stash.retain(|r| !tps.contains(&r.origin.tp));
+                    self.task.close(&tps).await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Commits every offset that may be committed. Failures are logged and retried at the
+    /// next commit: the offsets stay tracked.
+    async fn commit(&mut self) {
+        if !self.chain.is_empty() {
+            let mut tracker = lock(&self.tracker);
+            for tp in &self.assigned {
+                tracker.set_held(tp, self.chain.held_from(tp));
+            }
+        }
+        let offsets = lock(&self.tracker).to_commit();
+        if offsets.is_empty() {
+            return;
+        }
+        if let Err(e) = self.task.flush().await {
+            tracing::warn!(connector = %self.env.connector, task = self.env.task, error = %e, "sink flush failed; commit skipped");
+            return;
+        }
+        match self.consumer.commit(&commit_list(&offsets), CommitMode::Sync) {
+            Ok(()) => {
+                lock(&self.tracker).committed(&offsets);
+                tracing::debug!(connector = %self.env.connector, task = self.env.task, partitions = offsets.len(), "offsets committed");
+            }
+            Err(e) => tracing::warn!(connector = %self.env.connector, task = self.env.task, error = %e, "offset commit failed"),
+        }
+    }
+
+    /// Writes what is batched and commits, for a clean stop.
+    async fn drain(&mut self) -> Result<()> {
+        while let Some(raw) = self.stash.pop_front() {
+            self.accept(raw).await?;
+        }
+        let written = self.write_batch().await;
+        self.commit().await;
+        written
+    }
+}
+
+/// Exponential backoff from 100 ms, capped, with up to 20% jitter so tasks do not retry in step.
+fn backoff_delay(attempt: u32, max: Duration) -> Duration {
+    let base = Duration::from_millis(100).saturating_mul(1u32 << attempt.min(16).saturating_sub(1));
+    let capped = base.min(max);
+    let jitter = capped.mul_f64(0.2 * pseudo_random());
+    capped.saturating_sub(jitter)
+}
+
+fn pseudo_random() -> f64 {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    f64::from(nanos % 1000) / 1000.0
+}
+
+/// Copies a consumed message into an owned record-to-be.
+fn to_raw(message: rdkafka::error::KafkaResult<BorrowedMessage<'_>>, topics: &mut HashMap<String, Arc<str>>) -> Result<Raw> {
+    let m = message.map_err(|e| Error::fatal(format!("consumer: {e}")))?;
+    let topic = match topics.get(m.topic()) {
+        Some(t) => t.clone(),
+        None => {
+            let t: Arc<str> = Arc::from(m.topic());
+            topics.insert(m.topic().to_owned(), t.clone());
+            t
+        }
+    };
+    let headers = m
+        .headers()
+        .map(|hs| {
+            hs.iter()
+                .map(|h| Header { key: h.key.to_owned(), value: h.value.map(Bytes::copy_from_slice) })
+                .collect()
+        })
+        .unwrap_or_default();
+    let origin = Origin {
+        tp: TopicPartition { topic, partition: m.partition() },
+        offset: m.offset(),
+        raw_key: m.key().map(Bytes::copy_from_slice),
+        raw_value: m.payload().map(Bytes::copy_from_slice),
+    };
+    Ok(Raw { origin: Arc::new(origin), timestamp: m.timestamp().to_millis(), headers })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let max = Duration::from_secs(2);
+        let d1 = backoff_delay(1, max);
+        assert!(d1 <= Duration::from_millis(100) && d1 >= Duration::from_millis(80), "{d1:?}");
+        let d4 = backoff_delay(4, max);
+        assert!(d4 <= Duration::from_millis(800) && d4 >= Duration::from_millis(640), "{d4:?}");
+        assert!(backoff_delay(30, max) <= max);
+    }
+}
