@@ -1,0 +1,174 @@
+//! Offsets management in Kafka Connect's KIP-875 shapes: read, alter and reset a
+//! connector's offsets. Altering and resetting require the connector to be STOPPED, so no
+//! task is reading while its position changes.
+//!
+//! A sink's offsets are its consumer group's (`connect-<name>`) committed offsets; resetting
+//! deletes the group, so the next start reads from `auto.offset.reset`. A source's offsets
+//! are in the worker's offset store. Deleting a connector keeps its offsets: creating it
+//! again under the same name resumes where it was.
+
+use std::time::Duration;
+
+use rdkafka::admin::{AdminClient, AdminOptions};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::{Offset, TopicPartitionList};
+use serde_json::json;
+use sluice_core::config::{split_list, Settings};
+use sluice_core::connector::ConnectorKind;
+
+use super::model::{Offsets, PartitionOffset};
+use super::{Worker, WorkerError, WorkerResult};
+use crate::kafka::{client_config, sink_group_id, ClientKind};
+use crate::status::TargetState;
+
+const KAFKA_TIMEOUT: Duration = Duration::from_secs(10);
+
+impl Worker {
+    /// The offsets of a connector.
+    pub async fn offsets(&self, name: &str) -> WorkerResult<Offsets> {
+        let (kind, _, config) = self.offsets_target(name).await?;
+        match kind {
+            ConnectorKind::Source => {
+                let stored = self.inner_offsets().get(name).await.map_err(internal)?;
+                let offsets = stored.into_iter().map(|(partition, offset)| PartitionOffset { partition, offset }).collect();
+                Ok(Offsets { offsets })
+            }
+            ConnectorKind::Sink => {
+                let consumer = self.group_consumer(name, &config)?;
+                blocking(move || sink_offsets(&consumer, &config)).await
+            }
+        }
+    }
+
+    /// Resets a stopped connector's offsets.
+    pub async fn reset_offsets(&self, name: &str) -> WorkerResult<()> {
+        let (kind, target, config) = self.offsets_target(name).await?;
+        require_stopped(name, target)?;
+        match kind {
+            ConnectorKind::Source => self.inner_offsets().remove(name).await.map_err(internal),
+            ConnectorKind::Sink => {
+                let admin: AdminClient<DefaultClientContext> = client_config(self.config(), &config, ClientKind::Admin)
+                    .create()
+                    .map_err(|e| WorkerError::Internal(format!("admin client: {e}")))?;
+                let group = sink_group_id(name);
+                let results = admin
+                    .delete_groups(&[group.as_str()], &AdminOptions::new().operation_timeout(Some(KAFKA_TIMEOUT)))
+                    .await
+                    .map_err(|e| WorkerError::Internal(format!("delete consumer group {group}: {e}")))?;
+                for result in results {
+                    match result {
+                        Ok(_) => {}
+                        // A group that never committed has nothing to reset.
+                        Err((_, rdkafka::types::RDKafkaErrorCode::GroupIdNotFound)) => {}
+                        Err((g, code)) => return Err(WorkerError::Internal(format!("delete consumer group {g}: {code}"))),
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Alters a stopped connector's offsets; a null offset resets that partition.
+    pub async fn alter_offsets(&self, name: &str, body: Offsets) -> WorkerResult<()> {
+        let (kind, target, config) = self.offsets_target(name).await?;
+        require_stopped(name, target)?;
+        match kind {
+            ConnectorKind::Source => {
+                let entries: Vec<_> = body.offsets.into_iter().map(|o| (o.partition, o.offset)).collect();
+                self.inner_offsets().put(name, &entries).await.map_err(internal)
+            }
+            ConnectorKind::Sink => {
+                let tpl = sink_commit_list(&body)?;
+                let consumer = self.group_consumer(name, &config)?;
+                blocking(move || {
+                    consumer.commit(&tpl, CommitMode::Sync).map_err(|e| WorkerError::Internal(format!("commit offsets: {e}")))
+                })
+                .await
+            }
+        }
+    }
+
+    fn group_consumer(&self, name: &str, config: &Settings) -> WorkerResult<BaseConsumer> {
+        let mut c = client_config(self.config(), config, ClientKind::Consumer);
+        c.set("group.id", sink_group_id(name)).set("enable.auto.commit", "false");
+        c.create().map_err(|e| WorkerError::Internal(format!("consumer: {e}")))
+    }
+}
+
+fn internal(e: sluice_core::Error) -> WorkerError {
+    WorkerError::Internal(e.message)
+}
+
+fn require_stopped(name: &str, target: TargetState) -> WorkerResult<()> {
+    if target == TargetState::Stopped {
+        return Ok(());
+    }
+    Err(WorkerError::BadRequest(format!(
+        "Connectors must be in the STOPPED state before their offsets can be modified. This can be done \
+         for the specified connector by issuing a 'PUT' request to the '/connectors/{name}/stop' endpoint"
+    )))
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> WorkerResult<T> + Send + 'static) -> WorkerResult<T> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| WorkerError::Internal(format!("offsets call: {e}")))?
+}
+
+/// Reads the committed offsets of every partition of the sink's topics.
+fn sink_offsets(consumer: &BaseConsumer, config: &Settings) -> WorkerResult<Offsets> {
+    let metadata = consumer
+        .fetch_metadata(None, KAFKA_TIMEOUT)
+        .map_err(|e| WorkerError::Internal(format!("metadata: {e}")))?;
+    let topics = split_list(config.get("topics").map_or("", String::as_str));
+    let regex = config
+        .get("topics.regex")
+        .filter(|r| !r.trim().is_empty())
+        .and_then(|r| regex::Regex::new(&format!("^(?:{})$", r.trim())).ok());
+    let mut tpl = TopicPartitionList::new();
+    for t in metadata.topics() {
+        let wanted = topics.iter().any(|n| n == t.name()) || regex.as_ref().is_some_and(|r| r.is_match(t.name()));
+        if wanted {
+            for p in t.partitions() {
+                tpl.add_partition(t.name(), p.id());
+            }
+        }
+    }
+    let committed = consumer
+        .committed_offsets(tpl, KAFKA_TIMEOUT)
+        .map_err(|e| WorkerError::Internal(format!("committed offsets: {e}")))?;
+    let offsets = committed
+        .elements()
+        .iter()
+        .filter_map(|e| match e.offset() {
+            Offset::Offset(o) => Some(PartitionOffset {
+                partition: json!({"kafka_topic": e.topic(), "kafka_partition": e.partition()}),
+                offset: json!({"kafka_offset": o}),
+            }),
+            _ => None,
+        })
+        .collect();
+    Ok(Offsets { offsets })
+}
+
+/// Turns a KIP-875 sink body into a commit list, naming the entry at fault.
+fn sink_commit_list(body: &Offsets) -> WorkerResult<TopicPartitionList> {
+    let mut tpl = TopicPartitionList::new();
+    for (i, entry) in body.offsets.iter().enumerate() {
+        let bad = |what: &str| WorkerError::BadRequest(format!("offsets[{i}]: {what}"));
+        let topic = entry.partition.get("kafka_topic").and_then(|t| t.as_str()).ok_or_else(|| bad("partition needs a string kafka_topic"))?;
+        let partition = entry
+            .partition
+            .get("kafka_partition")
+            .and_then(|p| p.as_i64())
+            .and_then(|p| i32::try_from(p).ok())
+            .ok_or_else(|| bad("partition needs an integer kafka_partition"))?;
+        let offset = match &entry.offset {
+            serde_json::Value::Null => Offset::Beginning,
+            o => Offset::Offset(
+                o.get("kafka_offset").and_then(|v| v.as_i64()).filter(|v| *v >= 0).ok_or_else(|| bad("offset needs a non-negative kafka_offset"))?,
+            ),
+        };
+        tpl.add_partition_offset(topic, partition, offset).map_err(|e| bad(&e.to_string()))?;
+    }
+    Ok(tpl)
+}
