@@ -180,6 +180,22 @@ impl Metrics {
         });
     }
 
+    /// Records written (sink) or produced (source) by tasks `0..tasks` of a connector.
+    pub fn written_total(&self, connector: &str, tasks: u32) -> u64 {
+        (0..tasks)
+            .filter_map(|task| {
+                let labels = TaskLabels { connector: connector.to_owned(), task: task.to_string() };
+                self.written.get(&labels).map(|c| c.get())
+            })
+            .sum()
+    }
+
+    /// The summed lag of a connector's partitions, as last reported by its consumers.
+    pub fn lag_total(&self, connector: &str) -> i64 {
+        let known = self.lag_series.lock().unwrap_or_else(|p| p.into_inner());
+        known.iter().filter(|l| l.connector == connector).filter_map(|l| self.lag.get(l).map(|g| g.get())).sum()
+    }
+
     /// The text exposition of every series.
     pub fn render(&self) -> String {
         let mut out = String::new();

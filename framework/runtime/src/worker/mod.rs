@@ -42,6 +42,20 @@ pub enum WorkerError {
     Internal(String),
 }
 
+impl std::fmt::Display for WorkerError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WorkerError::NotFound(m)
+            | WorkerError::AlreadyExists(m)
+            | WorkerError::BadRequest(m)
+            | WorkerError::Conflict(m)
+            | WorkerError::Internal(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for WorkerError {}
+
 impl WorkerError {
     fn not_found(name: &str) -> Self {
         WorkerError::NotFound(format!("Connector {name} not found"))

@@ -1,0 +1,107 @@
+//! Bad records: with `errors.tolerance=none` the task fails with a readable trace and the
+//! commit stays on the bad record; with `all` bad records go to the dead-letter topic with
+//! Kafka Connect's headers and the rest flows (BR-14).
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::support::*;
+
+/// BR-14's input on one partition: ok, bad `\u12`, not JSON, ok.
+async fn br14_topic() -> String {
+    let topic = unique("br14");
+    create_topic(&topic, 1).await;
+    let values: [&[u8]; 4] = [
+        br#"{"ts":1,"line_desc":"ok"}"#,
+        br#"{"ts":2,"line_desc":"bad \u12"}"#,
+        b"not json",
+        br#"{"ts":3,"line_desc":"ok"}"#,
+    ];
+    let records: Vec<_> = values.iter().map(|v| (0, None, Some(*v))).collect();
+    produce(&topic, &records).await;
+    topic
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn undecodable_record_fails_the_task_and_the_commit_stays_before_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let topic = br14_topic().await;
+    let worker = WorkerProcess::start(dir.path(), &["worker"], &[]).await;
+    let out = dir.path().join("out.jsonl");
+    let url = format!("{}/connectors/br14-none/config", worker.url);
+    assert_eq!(call("PUT", &url, Some(file_sink(&topic, &out))).await.status, 201);
+
+    let status = wait_status(&worker.url, "br14-none", "task FAILED", |s| all_tasks(s, "FAILED")).await;
+    let trace = status["tasks"][0]["trace"].as_str().unwrap();
+    assert!(trace.contains(&format!("{topic}/p0@1")), "trace names the record: {trace}");
+    assert!(trace.contains("VALUE_CONVERTER"), "trace names the stage: {trace}");
+    assert!(trace.contains("invalid JSON"), "trace says why: {trace}");
+    assert_eq!(status["connector"]["state"], "RUNNING");
+    assert_eq!(json_lines(&out).len(), 1, "the record before the bad one is written");
+    assert_eq!(committed("connect-br14-none", &topic, 1).get(&0), Some(&1));
+
+    // A restart reads from the committed offset again: it fails on the same record, and the
+    // record before it is not written a second time.
+    let restart = call("POST", &format!("{}/connectors/br14-none/tasks/0/restart", worker.url), None).await;
+    assert_eq!(restart.status, 204);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let status = wait_status(&worker.url, "br14-none", "task FAILED again", |s| all_tasks(s, "FAILED")).await;
+    assert!(status["tasks"][0]["trace"].as_str().unwrap().contains("p0@1"));
+    assert_eq!(json_lines(&out).len(), 1);
+
+    // Tolerating errors lets the task go on from exactly there.
+    let mut config = file_sink(&topic, &out);
+    config["errors.tolerance"] = json!("all");
+    assert_eq!(call("PUT", &url, Some(config)).await.status, 200);
+    wait_for("the last good record", Duration::from_secs(30), async || (json_lines(&out).len() == 2).then_some(())).await;
+    let ts: Vec<_> = json_lines(&out).iter().map(|l| l["value"]["ts"].as_i64().unwrap()).collect();
+    assert_eq!(ts, vec![1, 3]);
+    let done = wait_for("commit 4", Duration::from_secs(20), async || {
+        committed("connect-br14-none", &topic, 1).get(&0).copied().filter(|o| *o == 4)
+    })
+    .await;
+    assert_eq!(done, 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tolerated_records_go_to_the_dead_letter_topic_with_context_headers() {
+    let dir = tempfile::tempdir().unwrap();
+    let topic = br14_topic().await;
+    let dlq = unique("br14-dlq");
+    create_topic(&dlq, 1).await;
+    let worker = WorkerProcess::start(dir.path(), &["worker"], &[]).await;
+    let out = dir.path().join("out.jsonl");
+    let mut config = file_sink(&topic, &out);
+    config["errors.tolerance"] = json!("all");
+    config["errors.deadletterqueue.topic.name"] = json!(dlq);
+    config["errors.deadletterqueue.context.headers.enable"] = json!("true");
+    let url = format!("{}/connectors/br14-all/config", worker.url);
+    assert_eq!(call("PUT", &url, Some(config)).await.status, 201);
+
+    wait_for("two good rows", Duration::from_secs(30), async || (json_lines(&out).len() == 2).then_some(())).await;
+    let ts: Vec<_> = json_lines(&out).iter().map(|l| l["value"]["ts"].as_i64().unwrap()).collect();
+    assert_eq!(ts, vec![1, 3]);
+    let c = wait_for("commit 4", Duration::from_secs(20), async || {
+        committed("connect-br14-all", &topic, 1).get(&0).copied().filter(|o| *o == 4)
+    })
+    .await;
+    assert_eq!(c, 4);
+
+    let dead = read_topic(&dlq, 2, Duration::from_secs(20));
+    assert_eq!(dead.len(), 2);
+    assert_eq!(dead[0].1.as_deref(), Some(&br#"{"ts":2,"line_desc":"bad \u12"}"#[..]), "original bytes");
+    assert_eq!(dead[1].1.as_deref(), Some(&b"not json"[..]));
+    for (i, (_, _, headers)) in dead.iter().enumerate() {
+        let h = |k: &str| headers.iter().find(|(hk, _)| hk == k).map(|(_, v)| v.clone()).unwrap_or_default();
+        assert_eq!(h("__connect.errors.topic"), topic);
+        assert_eq!(h("__connect.errors.partition"), "0");
+        assert_eq!(h("__connect.errors.offset"), (i + 1).to_string());
+        assert_eq!(h("__connect.errors.connector.name"), "br14-all");
+        assert_eq!(h("__connect.errors.task.id"), "0");
+        assert_eq!(h("__connect.errors.stage"), "VALUE_CONVERTER");
+        assert!(h("__connect.errors.exception.message").contains("invalid JSON"), "{headers:?}");
+    }
+    let status = call("GET", &format!("{}/connectors/br14-all/status", worker.url), None).await;
+    assert!(all_tasks(&status.body, "RUNNING"), "{}", status.body);
+}
