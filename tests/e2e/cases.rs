@@ -172,6 +172,7 @@ async fn br31_unknown_keys_are_rejected() {
     let w = WorkerProcess::start(dir.path(), &["worker"], &[]).await;
     let u = &w.url;
     let mut config = file_sink("br31", &dir.path().join("out.jsonl"));
+    config["name"] = json!("typo");
     config["batch.seperator"] = json!(",");
     let a = call("POST", &format!("{u}/connectors"), Some(json!({"name": "typo", "config": config.clone()}))).await;
     assert_eq!(a.status, 400);

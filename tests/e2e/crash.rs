@@ -13,26 +13,30 @@ use crate::support::*;
 const RECORDS: usize = 10_000;
 const PARTITIONS: i32 = 4;
 
-/// Produces the records, starts a worker with a deliberately slow consumer, and returns
-/// once the sink has written part of the stream.
-async fn start_mid_stream(dir: &Path, topic: &str, out: &Path) -> (WorkerProcess, BTreeMap<i32, Vec<i64>>) {
+/// Starts a worker with the sink, then produces the records while it runs, and returns
+/// once the sink has written part of the stream. Producing one record per request (see
+/// `support::produce`) takes several seconds for the whole stream, so the stream is still
+/// flowing when the test interrupts the worker.
+async fn start_mid_stream(
+    dir: &Path,
+    topic: &str,
+    out: &Path,
+) -> (WorkerProcess, tokio::task::JoinHandle<BTreeMap<i32, Vec<i64>>>) {
     create_topic(topic, PARTITIONS).await;
-    let values: Vec<_> = (0..RECORDS).map(|i| json!({"id": i})).collect();
-    let produced = produce_json(topic, PARTITIONS, &values).await;
     let store = dir.join("configs.json").display().to_string();
     let worker = WorkerProcess::start(dir, &["worker"], &[("config.storage.file.filename", &store)]).await;
     let mut config = file_sink(topic, out);
-    // Small fetches make the stream slow enough to interrupt it half-way.
-    config["consumer.override.fetch.max.bytes"] = json!("2048");
-    config["consumer.override.max.partition.fetch.bytes"] = json!("512");
     config["batch.max.records"] = json!("50");
     let created = call("PUT", &format!("{}/connectors/crash-sink/config", worker.url), Some(config)).await;
     assert_eq!(created.status, 201, "{}", created.body);
+    let values: Vec<_> = (0..RECORDS).map(|i| json!({"id": i})).collect();
+    let producing_topic = topic.to_owned();
+    let producer = tokio::spawn(async move { produce_json(&producing_topic, PARTITIONS, &values).await });
     wait_for("part of the stream written", Duration::from_secs(60), async || {
         (json_lines(out).len() >= 1_000).then_some(())
     })
     .await;
-    (worker, produced)
+    (worker, producer)
 }
 
 /// (partition, offset) of every line written.
@@ -58,11 +62,12 @@ async fn sigkill_mid_stream_loses_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let topic = unique("crash-kill");
     let out = dir.path().join("out.jsonl");
-    let (mut worker, produced) = start_mid_stream(dir.path(), &topic, &out).await;
+    let (mut worker, producer) = start_mid_stream(dir.path(), &topic, &out).await;
     worker.signal(libc::SIGKILL);
+    let last_commit = committed("connect-crash-sink", &topic, PARTITIONS);
+    let produced = producer.await.unwrap();
     let before_restart = json_lines(&out).len();
     assert!(before_restart < RECORDS, "the kill came after the whole stream ({before_restart} lines)");
-    let last_commit = committed("connect-crash-sink", &topic, PARTITIONS);
 
     let seen = restart_and_finish(dir.path(), &out).await;
     let expected: BTreeSet<(i32, i64)> = produced.iter().flat_map(|(p, os)| os.iter().map(move |o| (*p, *o))).collect();
@@ -86,7 +91,7 @@ async fn sigterm_mid_stream_duplicates_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let topic = unique("crash-term");
     let out = dir.path().join("out.jsonl");
-    let (mut worker, produced) = start_mid_stream(dir.path(), &topic, &out).await;
+    let (mut worker, producer) = start_mid_stream(dir.path(), &topic, &out).await;
     let status = worker.signal(libc::SIGTERM);
     assert_eq!(status.code(), Some(0), "SIGTERM exits 0; log:\n{}", worker.log_text());
 
@@ -99,6 +104,7 @@ async fn sigterm_mid_stream_duplicates_nothing() {
         *e = (*e).max(o + 1);
     }
     assert_eq!(committed("connect-crash-sink", &topic, PARTITIONS), next);
+    let produced = producer.await.unwrap();
 
     let seen = restart_and_finish(dir.path(), &out).await;
     assert_eq!(seen.len(), RECORDS, "no record twice");

@@ -97,7 +97,7 @@ where
     }
 }
 
-/// A broker running as a task on the tokio runtime, returned by [`start`].
+/// A broker running on its own runtime, returned by [`start`].
 ///
 /// Dropping the handle stops the broker (its shutdown channel closes), so keep it alive
 /// as long as clients need the broker. Call [`BrokerHandle::shutdown`] to stop it and
@@ -138,7 +138,7 @@ impl BrokerHandle {
     }
 }
 
-/// Spawns an in-memory broker on the current tokio runtime and waits until it accepts
+/// Starts an in-memory broker on a runtime of its own and waits until it accepts
 /// TCP connections on its advertised address.
 ///
 /// Same address rules as [`run`]. Fails if the address cannot be used, the broker stops
@@ -149,10 +149,10 @@ pub async fn start(listen: SocketAddr) -> Result<BrokerHandle, String> {
     // readiness probe below could connect to that process before our task has failed.
     let advertised = check_listen(listen).await?;
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
-    let mut task = tokio::spawn(run(listen, async move {
+    let mut task = spawn_on_own_runtime(listen, async move {
         // Err means the handle was dropped: treat it as a shutdown request too.
         let _ = stop_rx.await;
-    }));
+    })?;
 
     let deadline = Instant::now() + READY_TIMEOUT;
     loop {
@@ -180,6 +180,35 @@ pub async fn start(listen: SocketAddr) -> Result<BrokerHandle, String> {
         }
         tokio::time::sleep(READY_POLL).await;
     }
+}
+
+/// Runs the broker on a runtime of its own, in its own threads, and returns a task on the
+/// caller's runtime that ends when the broker does.
+///
+/// The broker must not share worker threads with its clients: a client that blocks a
+/// worker thread in a synchronous librdkafka call (an offset commit, say) could starve
+/// the very broker task that has to answer it.
+fn spawn_on_own_runtime(
+    listen: SocketAddr,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<JoinHandle<Result<(), String>>, String> {
+    let (done_tx, done_rx) = oneshot::channel::<Result<(), String>>();
+    std::thread::Builder::new()
+        .name("embedded-broker".into())
+        .spawn(move || {
+            let result = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .thread_name("embedded-broker")
+                .enable_all()
+                .build()
+                .map_err(|e| format!("embedded broker runtime: {e}"))
+                .and_then(|rt| rt.block_on(run(listen, shutdown)));
+            let _ = done_tx.send(result);
+        })
+        .map_err(|e| format!("embedded broker thread: {e}"))?;
+    Ok(tokio::spawn(async move {
+        done_rx.await.unwrap_or_else(|_| Err("embedded broker thread ended without a result".into()))
+    }))
 }
 
 /// Waits for the broker task and flattens a panic or cancellation into the error string.

@@ -467,7 +467,8 @@ impl SinkRunner {
             tracing::warn!(connector = %self.env.connector, task = self.env.task, error = %e, "sink flush failed; commit skipped");
             return;
         }
-        match self.consumer.commit(&commit_list(&offsets), CommitMode::Sync) {
+        let list = commit_list(&offsets);
+        match blocking_call(|| self.consumer.commit(&list, CommitMode::Sync)) {
             Ok(()) => {
                 lock(&self.tracker).committed(&offsets);
                 tracing::debug!(connector = %self.env.connector, task = self.env.task, partitions = offsets.len(), "offsets committed");
@@ -484,6 +485,15 @@ impl SinkRunner {
         let written = self.write_batch().await;
         self.commit().await;
         written
+    }
+}
+
+/// Runs a blocking librdkafka call. On a multi-threaded runtime the worker thread first
+/// hands its queued tasks to the others, so nothing waits behind the call.
+fn blocking_call<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
+        _ => f(),
     }
 }
 
