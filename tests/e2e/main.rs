@@ -8,4 +8,5 @@ mod failures;
 mod quickstart;
 mod rest;
 mod sink_offsets;
+mod standalone;
 mod support;

@@ -159,6 +159,40 @@ pub fn sluice_bin() -> PathBuf {
     bin
 }
 
+/// The repository's `config/` folder of example files.
+pub fn config_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("config")
+}
+
+/// An example `.properties` file from `config/` with some keys replaced (an empty value
+/// removes the key), so the tests run the examples users copy.
+pub fn example_properties(name: &str, overrides: &[(String, String)]) -> String {
+    let text = std::fs::read_to_string(config_dir().join(name)).expect("example file");
+    let mut out = String::new();
+    for line in text.lines() {
+        let key = line.split('=').next().unwrap_or("").trim();
+        if !line.trim_start().starts_with('#') && overrides.iter().any(|(k, _)| k == key) {
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    for (k, v) in overrides.iter().filter(|(_, v)| !v.is_empty()) {
+        out.push_str(&format!("{k}={v}\n"));
+    }
+    out
+}
+
+/// An example connector file from `config/` with some config keys replaced.
+pub fn example_connector(name: &str, overrides: &[(&str, &str)]) -> Value {
+    let text = std::fs::read_to_string(config_dir().join(name)).expect("example file");
+    let mut v: Value = serde_json::from_str(&text).expect("example is JSON");
+    for (k, val) in overrides {
+        v["config"][*k] = Value::String(val.to_string());
+    }
+    v
+}
+
 /// A free TCP port on loopback.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
@@ -179,16 +213,16 @@ impl WorkerProcess {
     pub async fn start(dir: &Path, mode_args: &[&str], extra: &[(&str, &str)]) -> Self {
         let port = free_port();
         let worker_file = dir.join("worker.properties");
-        let mut props = format!(
-            "bootstrap.servers={}\nlisteners=http://127.0.0.1:{port}\noffset.flush.interval.ms=500\n\
-             key.converter=string\nvalue.converter=json\nvalue.converter.schemas.enable=false\n\
-             consumer.fetch.wait.max.ms=20\ntask.shutdown.graceful.timeout.ms=10000\n",
-            bootstrap()
-        );
-        for (k, v) in extra {
-            props.push_str(&format!("{k}={v}\n"));
-        }
-        std::fs::write(&worker_file, props).unwrap();
+        let mut overrides = vec![
+            ("bootstrap.servers".to_owned(), bootstrap()),
+            ("listeners".to_owned(), format!("http://127.0.0.1:{port}")),
+            ("offset.flush.interval.ms".to_owned(), "500".to_owned()),
+            ("config.storage.file.filename".to_owned(), String::new()),
+            ("offset.storage.file.filename".to_owned(), dir.join("offsets.json").display().to_string()),
+            ("consumer.fetch.wait.max.ms".to_owned(), "20".to_owned()),
+        ];
+        overrides.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        std::fs::write(&worker_file, example_properties("worker.properties", &overrides)).unwrap();
         let log = dir.join(format!("worker-{port}.log"));
         let mut args: Vec<String> = vec![mode_args[0].to_owned()];
         if mode_args[0] == "worker" {
