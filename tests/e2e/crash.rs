@@ -21,37 +21,70 @@ async fn start_mid_stream(
     dir: &Path,
     topic: &str,
     out: &Path,
-) -> (WorkerProcess, tokio::task::JoinHandle<BTreeMap<i32, Vec<i64>>>) {
+) -> (
+    WorkerProcess,
+    tokio::task::JoinHandle<BTreeMap<i32, Vec<i64>>>,
+) {
     create_topic(topic, PARTITIONS).await;
     let store = dir.join("configs.json").display().to_string();
-    let worker = WorkerProcess::start(dir, &["worker"], &[("config.storage.file.filename", &store)]).await;
+    let worker = WorkerProcess::start(
+        dir,
+        &["worker"],
+        &[("config.storage.file.filename", &store)],
+    )
+    .await;
     let mut config = file_sink(topic, out);
     config["batch.max.records"] = json!("50");
-    let created = call("PUT", &format!("{}/connectors/crash-sink/config", worker.url), Some(config)).await;
+    let created = call(
+        "PUT",
+        &format!("{}/connectors/crash-sink/config", worker.url),
+        Some(config),
+    )
+    .await;
     assert_eq!(created.status, 201, "{}", created.body);
     let values: Vec<_> = (0..RECORDS).map(|i| json!({"id": i})).collect();
     let producing_topic = topic.to_owned();
-    let producer = tokio::spawn(async move { produce_json(&producing_topic, PARTITIONS, &values).await });
-    wait_for("part of the stream written", Duration::from_secs(60), async || {
-        (json_lines(out).len() >= 1_000).then_some(())
-    })
+    let producer =
+        tokio::spawn(async move { produce_json(&producing_topic, PARTITIONS, &values).await });
+    wait_for(
+        "part of the stream written",
+        Duration::from_secs(60),
+        async || (json_lines(out).len() >= 1_000).then_some(()),
+    )
     .await;
     (worker, producer)
 }
 
 /// (partition, offset) of every line written.
 fn coordinates(lines: &[Value]) -> Vec<(i32, i64)> {
-    lines.iter().map(|l| (l["partition"].as_i64().unwrap() as i32, l["offset"].as_i64().unwrap())).collect()
+    lines
+        .iter()
+        .map(|l| {
+            (
+                l["partition"].as_i64().unwrap() as i32,
+                l["offset"].as_i64().unwrap(),
+            )
+        })
+        .collect()
 }
 
 async fn restart_and_finish(dir: &Path, out: &Path) -> Vec<(i32, i64)> {
     let store = dir.join("configs.json").display().to_string();
-    let worker = WorkerProcess::start(dir, &["worker"], &[("config.storage.file.filename", &store)]).await;
-    let seen = wait_for("every record written", Duration::from_secs(120), async || {
-        let coords = coordinates(&json_lines(out));
-        let unique: BTreeSet<_> = coords.iter().copied().collect();
-        (unique.len() >= RECORDS).then_some(coords)
-    })
+    let worker = WorkerProcess::start(
+        dir,
+        &["worker"],
+        &[("config.storage.file.filename", &store)],
+    )
+    .await;
+    let seen = wait_for(
+        "every record written",
+        Duration::from_secs(120),
+        async || {
+            let coords = coordinates(&json_lines(out));
+            let unique: BTreeSet<_> = coords.iter().copied().collect();
+            (unique.len() >= RECORDS).then_some(coords)
+        },
+    )
     .await;
     drop(worker);
     seen
@@ -67,12 +100,21 @@ async fn sigkill_mid_stream_loses_nothing() {
     let last_commit = committed("connect-crash-sink", &topic, PARTITIONS);
     let produced = producer.await.unwrap();
     let before_restart = json_lines(&out).len();
-    assert!(before_restart < RECORDS, "the kill came after the whole stream ({before_restart} lines)");
+    assert!(
+        before_restart < RECORDS,
+        "the kill came after the whole stream ({before_restart} lines)"
+    );
 
     let seen = restart_and_finish(dir.path(), &out).await;
-    let expected: BTreeSet<(i32, i64)> = produced.iter().flat_map(|(p, os)| os.iter().map(move |o| (*p, *o))).collect();
+    let expected: BTreeSet<(i32, i64)> = produced
+        .iter()
+        .flat_map(|(p, os)| os.iter().map(move |o| (*p, *o)))
+        .collect();
     let unique: BTreeSet<(i32, i64)> = seen.iter().copied().collect();
-    assert_eq!(unique, expected, "every record is in the file at least once");
+    assert_eq!(
+        unique, expected,
+        "every record is in the file at least once"
+    );
 
     let mut counts: BTreeMap<(i32, i64), usize> = BTreeMap::new();
     for c in &seen {
@@ -81,7 +123,10 @@ async fn sigkill_mid_stream_loses_nothing() {
     for ((p, o), n) in counts {
         if n > 1 {
             let from = last_commit.get(&p).copied().unwrap_or(0);
-            assert!(o >= from, "p{p}@{o} written {n} times but it was before the last commit {from}");
+            assert!(
+                o >= from,
+                "p{p}@{o} written {n} times but it was before the last commit {from}"
+            );
         }
     }
 }
@@ -93,11 +138,19 @@ async fn sigterm_mid_stream_duplicates_nothing() {
     let out = dir.path().join("out.jsonl");
     let (mut worker, producer) = start_mid_stream(dir.path(), &topic, &out).await;
     let status = worker.signal(libc::SIGTERM);
-    assert_eq!(status.code(), Some(0), "SIGTERM exits 0; log:\n{}", worker.log_text());
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "SIGTERM exits 0; log:\n{}",
+        worker.log_text()
+    );
 
     // After a clean stop the commit is exactly one past what was written.
     let written = coordinates(&json_lines(&out));
-    assert!(written.len() < RECORDS, "the stop came after the whole stream");
+    assert!(
+        written.len() < RECORDS,
+        "the stop came after the whole stream"
+    );
     let mut next: BTreeMap<i32, i64> = BTreeMap::new();
     for (p, o) in &written {
         let e = next.entry(*p).or_insert(0);
@@ -108,6 +161,9 @@ async fn sigterm_mid_stream_duplicates_nothing() {
 
     let seen = restart_and_finish(dir.path(), &out).await;
     assert_eq!(seen.len(), RECORDS, "no record twice");
-    let expected: BTreeSet<(i32, i64)> = produced.iter().flat_map(|(p, os)| os.iter().map(move |o| (*p, *o))).collect();
+    let expected: BTreeSet<(i32, i64)> = produced
+        .iter()
+        .flat_map(|(p, os)| os.iter().map(move |o| (*p, *o)))
+        .collect();
     assert_eq!(seen.into_iter().collect::<BTreeSet<_>>(), expected);
 }

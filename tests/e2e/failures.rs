@@ -30,35 +30,75 @@ async fn undecodable_record_fails_the_task_and_the_commit_stays_before_it() {
     let worker = WorkerProcess::start(dir.path(), &["worker"], &[]).await;
     let out = dir.path().join("out.jsonl");
     let url = format!("{}/connectors/br14-none/config", worker.url);
-    assert_eq!(call("PUT", &url, Some(file_sink(&topic, &out))).await.status, 201);
+    assert_eq!(
+        call("PUT", &url, Some(file_sink(&topic, &out)))
+            .await
+            .status,
+        201
+    );
 
-    let status = wait_status(&worker.url, "br14-none", "task FAILED", |s| all_tasks(s, "FAILED")).await;
+    let status = wait_status(&worker.url, "br14-none", "task FAILED", |s| {
+        all_tasks(s, "FAILED")
+    })
+    .await;
     let trace = status["tasks"][0]["trace"].as_str().unwrap();
-    assert!(trace.contains(&format!("{topic}/p0@1")), "trace names the record: {trace}");
-    assert!(trace.contains("VALUE_CONVERTER"), "trace names the stage: {trace}");
+    assert!(
+        trace.contains(&format!("{topic}/p0@1")),
+        "trace names the record: {trace}"
+    );
+    assert!(
+        trace.contains("VALUE_CONVERTER"),
+        "trace names the stage: {trace}"
+    );
     assert!(trace.contains("invalid JSON"), "trace says why: {trace}");
     assert_eq!(status["connector"]["state"], "RUNNING");
-    assert_eq!(json_lines(&out).len(), 1, "the record before the bad one is written");
+    assert_eq!(
+        json_lines(&out).len(),
+        1,
+        "the record before the bad one is written"
+    );
     assert_eq!(committed("connect-br14-none", &topic, 1).get(&0), Some(&1));
 
     // A restart reads from the committed offset again: it fails on the same record, and the
     // record before it is not written a second time.
-    let restart = call("POST", &format!("{}/connectors/br14-none/tasks/0/restart", worker.url), None).await;
+    let restart = call(
+        "POST",
+        &format!("{}/connectors/br14-none/tasks/0/restart", worker.url),
+        None,
+    )
+    .await;
     assert_eq!(restart.status, 204);
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let status = wait_status(&worker.url, "br14-none", "task FAILED again", |s| all_tasks(s, "FAILED")).await;
-    assert!(status["tasks"][0]["trace"].as_str().unwrap().contains("p0@1"));
+    let status = wait_status(&worker.url, "br14-none", "task FAILED again", |s| {
+        all_tasks(s, "FAILED")
+    })
+    .await;
+    assert!(status["tasks"][0]["trace"]
+        .as_str()
+        .unwrap()
+        .contains("p0@1"));
     assert_eq!(json_lines(&out).len(), 1);
 
     // Tolerating errors lets the task go on from exactly there.
     let mut config = file_sink(&topic, &out);
     config["errors.tolerance"] = json!("all");
     assert_eq!(call("PUT", &url, Some(config)).await.status, 200);
-    wait_for("the last good record", Duration::from_secs(30), async || (json_lines(&out).len() == 2).then_some(())).await;
-    let ts: Vec<_> = json_lines(&out).iter().map(|l| l["value"]["ts"].as_i64().unwrap()).collect();
+    wait_for(
+        "the last good record",
+        Duration::from_secs(30),
+        async || (json_lines(&out).len() == 2).then_some(()),
+    )
+    .await;
+    let ts: Vec<_> = json_lines(&out)
+        .iter()
+        .map(|l| l["value"]["ts"].as_i64().unwrap())
+        .collect();
     assert_eq!(ts, vec![1, 3]);
     let done = wait_for("commit 4", Duration::from_secs(20), async || {
-        committed("connect-br14-none", &topic, 1).get(&0).copied().filter(|o| *o == 4)
+        committed("connect-br14-none", &topic, 1)
+            .get(&0)
+            .copied()
+            .filter(|o| *o == 4)
     })
     .await;
     assert_eq!(done, 4);
@@ -79,29 +119,56 @@ async fn tolerated_records_go_to_the_dead_letter_topic_with_context_headers() {
     let url = format!("{}/connectors/br14-all/config", worker.url);
     assert_eq!(call("PUT", &url, Some(config)).await.status, 201);
 
-    wait_for("two good rows", Duration::from_secs(30), async || (json_lines(&out).len() == 2).then_some(())).await;
-    let ts: Vec<_> = json_lines(&out).iter().map(|l| l["value"]["ts"].as_i64().unwrap()).collect();
+    wait_for("two good rows", Duration::from_secs(30), async || {
+        (json_lines(&out).len() == 2).then_some(())
+    })
+    .await;
+    let ts: Vec<_> = json_lines(&out)
+        .iter()
+        .map(|l| l["value"]["ts"].as_i64().unwrap())
+        .collect();
     assert_eq!(ts, vec![1, 3]);
     let c = wait_for("commit 4", Duration::from_secs(20), async || {
-        committed("connect-br14-all", &topic, 1).get(&0).copied().filter(|o| *o == 4)
+        committed("connect-br14-all", &topic, 1)
+            .get(&0)
+            .copied()
+            .filter(|o| *o == 4)
     })
     .await;
     assert_eq!(c, 4);
 
     let dead = read_topic(&dlq, 2, Duration::from_secs(20));
     assert_eq!(dead.len(), 2);
-    assert_eq!(dead[0].1.as_deref(), Some(&br#"{"ts":2,"line_desc":"bad \u12"}"#[..]), "original bytes");
+    assert_eq!(
+        dead[0].1.as_deref(),
+        Some(&br#"{"ts":2,"line_desc":"bad \u12"}"#[..]),
+        "original bytes"
+    );
     assert_eq!(dead[1].1.as_deref(), Some(&b"not json"[..]));
     for (i, (_, _, headers)) in dead.iter().enumerate() {
-        let h = |k: &str| headers.iter().find(|(hk, _)| hk == k).map(|(_, v)| v.clone()).unwrap_or_default();
+        let h = |k: &str| {
+            headers
+                .iter()
+                .find(|(hk, _)| hk == k)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default()
+        };
         assert_eq!(h("__connect.errors.topic"), topic);
         assert_eq!(h("__connect.errors.partition"), "0");
         assert_eq!(h("__connect.errors.offset"), (i + 1).to_string());
         assert_eq!(h("__connect.errors.connector.name"), "br14-all");
         assert_eq!(h("__connect.errors.task.id"), "0");
         assert_eq!(h("__connect.errors.stage"), "VALUE_CONVERTER");
-        assert!(h("__connect.errors.exception.message").contains("invalid JSON"), "{headers:?}");
+        assert!(
+            h("__connect.errors.exception.message").contains("invalid JSON"),
+            "{headers:?}"
+        );
     }
-    let status = call("GET", &format!("{}/connectors/br14-all/status", worker.url), None).await;
+    let status = call(
+        "GET",
+        &format!("{}/connectors/br14-all/status", worker.url),
+        None,
+    )
+    .await;
     assert!(all_tasks(&status.body, "RUNNING"), "{}", status.body);
 }

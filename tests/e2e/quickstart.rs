@@ -13,25 +13,60 @@ fn quickstart_runs_30_seconds_and_the_sink_holds_what_was_sent() {
     let rest_port = free_port().to_string();
     let broker_port = free_port().to_string();
     let output = Command::new(sluice_bin())
-        .args(["quickstart", "--duration", "30", "--rest-port", &rest_port, "--broker-port", &broker_port, "--output"])
+        .args([
+            "quickstart",
+            "--duration",
+            "30",
+            "--rest-port",
+            &rest_port,
+            "--broker-port",
+            &broker_port,
+            "--output",
+        ])
         .arg(&out)
         .env("RUST_LOG", "warn")
         .output()
         .expect("run quickstart");
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "quickstart failed:\n{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
-    assert!(stdout.contains(&format!("curl -s http://127.0.0.1:{rest_port}/connectors?expand=status")), "{stdout}");
-    assert!(stdout.lines().any(|l| l.starts_with("produced ")), "a progress line: {stdout}");
+    assert!(
+        output.status.success(),
+        "quickstart failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains(&format!(
+            "curl -s http://127.0.0.1:{rest_port}/connectors?expand=status"
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.lines().any(|l| l.starts_with("produced ")),
+        "a progress line: {stdout}"
+    );
 
-    let summary = stdout.lines().find(|l| l.starts_with("quickstart: the source sent ")).expect("summary line");
+    let summary = stdout
+        .lines()
+        .find(|l| l.starts_with("quickstart: the source sent "))
+        .expect("summary line");
     let sent: usize = summary.split_whitespace().nth(4).unwrap().parse().unwrap();
     assert!(sent > 10_000, "30 s at 1000/s sends far more than {sent}");
     let lines = json_lines(&out);
     assert_eq!(lines.len(), sent, "{summary}");
-    let ids: BTreeSet<i64> = lines.iter().map(|l| l["event_id"].as_i64().unwrap()).collect();
+    let ids: BTreeSet<i64> = lines
+        .iter()
+        .map(|l| l["event_id"].as_i64().unwrap())
+        .collect();
     assert_eq!(ids.len(), sent, "every event once");
-    assert_eq!(ids.iter().next_back().copied(), Some(sent as i64 - 1), "events 0..sent");
+    assert_eq!(
+        ids.iter().next_back().copied(),
+        Some(sent as i64 - 1),
+        "events 0..sent"
+    );
     for key in ["user_id", "url", "status", "latency_ms", "ts"] {
-        assert!(lines[0].get(key).is_some(), "page view has {key}: {}", lines[0]);
+        assert!(
+            lines[0].get(key).is_some(),
+            "page view has {key}: {}",
+            lines[0]
+        );
     }
 }

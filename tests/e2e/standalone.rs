@@ -19,16 +19,33 @@ async fn standalone_runs_the_example_connectors() {
     let lines_out = dir.path().join("lines.jsonl");
     std::fs::write(&lines_in, "first line\nsecond line\n").unwrap();
 
-    let source = example_connector("datagen-source.json", &[("topic", &views), ("rate", "0"), ("max.records", "2000")]);
-    let sink = example_connector("file-sink.json", &[("topics", &views), ("file", errors_out.to_str().unwrap())]);
-    let file_source = example_properties("file-source.properties", &[
-        ("file".into(), lines_in.display().to_string()),
-        ("topic".into(), lines_topic.clone()),
-    ]);
-    let lines_sink = serde_json::json!({"name": "lines-sink", "config": {"connector.class": "FileStreamSink",
-        "topics": lines_topic, "file": lines_out.display().to_string(), "format": "text"}});
-    let files = [("source.json", source.to_string()), ("sink.json", sink.to_string()),
-        ("file-source.properties", file_source), ("lines-sink.json", lines_sink.to_string())];
+    let source = example_connector(
+        "datagen-source.json",
+        &[("topic", &views), ("rate", "0"), ("max.records", "2000")],
+    );
+    let sink = example_connector(
+        "file-sink.json",
+        &[("topics", &views), ("file", errors_out.to_str().unwrap())],
+    );
+    let file_source = example_properties(
+        "file-source.properties",
+        &[
+            ("file".into(), lines_in.display().to_string()),
+            ("topic".into(), lines_topic.clone()),
+        ],
+    );
+    let lines_sink = serde_json::json!({"name": "lines-sink", "config": {
+        "connector.class": "FileStreamSink",
+        "topics": lines_topic,
+        "file": lines_out.display().to_string(),
+        "format": "text",
+    }});
+    let files = [
+        ("source.json", source.to_string()),
+        ("sink.json", sink.to_string()),
+        ("file-source.properties", file_source),
+        ("lines-sink.json", lines_sink.to_string()),
+    ];
     let mut args = vec!["standalone".to_owned()];
     for (name, text) in &files {
         let path = dir.path().join(name);
@@ -40,9 +57,14 @@ async fn standalone_runs_the_example_connectors() {
     let mut worker = WorkerProcess::start(dir.path(), &args, &[]).await;
 
     // The file source: each line once, as a string (`format=text` writes it as it is).
-    wait_for("two lines through Kafka", Duration::from_secs(30), async || {
-        (std::fs::read_to_string(&lines_out).unwrap_or_default() == "first line\nsecond line\n").then_some(())
-    })
+    wait_for(
+        "two lines through Kafka",
+        Duration::from_secs(30),
+        async || {
+            (std::fs::read_to_string(&lines_out).unwrap_or_default() == "first line\nsecond line\n")
+                .then_some(())
+        },
+    )
     .await;
 
     // The datagen stream, filtered to the non-200 responses.
@@ -50,20 +72,30 @@ async fn standalone_runs_the_example_connectors() {
     assert_eq!(all_views.len(), 2000);
     let errors = all_views
         .iter()
-        .filter(|(_, v, _)| serde_json::from_slice::<Value>(v.as_deref().unwrap()).unwrap()["status"] != 200)
+        .filter(|(_, v, _)| {
+            serde_json::from_slice::<Value>(v.as_deref().unwrap()).unwrap()["status"] != 200
+        })
         .count();
-    assert!(errors > 50 && errors < 400, "about 8% of 2000 are errors: {errors}");
-    let written = wait_for("the error page views", Duration::from_secs(30), async || {
-        let lines = json_lines(&errors_out);
-        (lines.len() >= errors).then_some(lines)
-    })
+    assert!(
+        errors > 50 && errors < 400,
+        "about 8% of 2000 are errors: {errors}"
+    );
+    let written = wait_for(
+        "the error page views",
+        Duration::from_secs(30),
+        async || {
+            let lines = json_lines(&errors_out);
+            (lines.len() >= errors).then_some(lines)
+        },
+    )
     .await;
     assert_eq!(written.len(), errors);
     assert!(written.iter().all(|l| l["status"] != 200));
 
     let status = worker.signal(libc::SIGTERM);
     assert_eq!(status.code(), Some(0), "{}", worker.log_text());
-    let offsets: Value = serde_json::from_slice(&std::fs::read(dir.path().join("offsets.json")).unwrap()).unwrap();
+    let offsets: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("offsets.json")).unwrap()).unwrap();
     assert_eq!(offsets["pageviews-source"][0]["offset"]["sequence"], 2000);
     assert_eq!(offsets["lines-source"][0]["offset"]["position"], 23);
 }

@@ -27,16 +27,29 @@ pub fn bootstrap() -> String {
 /// A name no other test (or earlier run) uses.
 pub fn unique(prefix: &str) -> String {
     static N: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_micros() % 1_000_000_000;
-    format!("{prefix}-{}-{nanos}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed))
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_micros()
+        % 1_000_000_000;
+    format!(
+        "{prefix}-{}-{nanos}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 /// Creates a topic.
 pub async fn create_topic(topic: &str, partitions: i32) {
-    let admin: AdminClient<DefaultClientContext> =
-        ClientConfig::new().set("bootstrap.servers", bootstrap()).create().expect("admin client");
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap())
+        .create()
+        .expect("admin client");
     let results = admin
-        .create_topics(&[NewTopic::new(topic, partitions, TopicReplication::Fixed(1))], &AdminOptions::new())
+        .create_topics(
+            &[NewTopic::new(topic, partitions, TopicReplication::Fixed(1))],
+            &AdminOptions::new(),
+        )
         .await
         .expect("create topic");
     for r in results {
@@ -46,7 +59,10 @@ pub async fn create_topic(topic: &str, partitions: i32) {
 
 /// Produces records and returns, per partition, the offsets the broker assigned (in order).
 /// `records` are (partition, key, value); a `None` value is a tombstone.
-pub async fn produce(topic: &str, records: &[(i32, Option<&[u8]>, Option<&[u8]>)]) -> BTreeMap<i32, Vec<i64>> {
+pub async fn produce(
+    topic: &str,
+    records: &[(i32, Option<&[u8]>, Option<&[u8]>)],
+) -> BTreeMap<i32, Vec<i64>> {
     let producer: FutureProducer = ClientConfig::new()
         .set("bootstrap.servers", bootstrap())
         .set("enable.idempotence", "true")
@@ -65,20 +81,43 @@ pub async fn produce(topic: &str, records: &[(i32, Option<&[u8]>, Option<&[u8]>)
         if let Some(v) = value {
             r = r.payload(v);
         }
-        deliveries.push(producer.send_result(r).map_err(|(e, _)| e).expect("enqueue"));
+        deliveries.push(
+            producer
+                .send_result(r)
+                .map_err(|(e, _)| e)
+                .expect("enqueue"),
+        );
     }
     let mut offsets: BTreeMap<i32, Vec<i64>> = BTreeMap::new();
     for d in deliveries {
-        let delivery = d.await.expect("delivery report").map_err(|(e, _)| e).expect("delivered");
-        offsets.entry(delivery.partition).or_default().push(delivery.offset);
+        let delivery = d
+            .await
+            .expect("delivery report")
+            .map_err(|(e, _)| e)
+            .expect("delivered");
+        offsets
+            .entry(delivery.partition)
+            .or_default()
+            .push(delivery.offset);
     }
     offsets
 }
 
 /// Produces JSON values round-robin over `partitions`, returning the offsets per partition.
-pub async fn produce_json(topic: &str, partitions: i32, values: &[Value]) -> BTreeMap<i32, Vec<i64>> {
-    let texts: Vec<Vec<u8>> = values.iter().map(|v| serde_json::to_vec(v).unwrap()).collect();
-    let records: Vec<_> = texts.iter().enumerate().map(|(i, t)| ((i as i32) % partitions, None, Some(t.as_slice()))).collect();
+pub async fn produce_json(
+    topic: &str,
+    partitions: i32,
+    values: &[Value],
+) -> BTreeMap<i32, Vec<i64>> {
+    let texts: Vec<Vec<u8>> = values
+        .iter()
+        .map(|v| serde_json::to_vec(v).unwrap())
+        .collect();
+    let records: Vec<_> = texts
+        .iter()
+        .enumerate()
+        .map(|(i, t)| ((i as i32) % partitions, None, Some(t.as_slice())))
+        .collect();
     produce(topic, &records).await
 }
 
@@ -93,7 +132,9 @@ pub fn committed(group: &str, topic: &str, partitions: i32) -> BTreeMap<i32, i64
     for p in 0..partitions {
         tpl.add_partition(topic, p);
     }
-    let committed = consumer.committed_offsets(tpl, Duration::from_secs(10)).expect("committed offsets");
+    let committed = consumer
+        .committed_offsets(tpl, Duration::from_secs(10))
+        .expect("committed offsets");
     committed
         .elements()
         .iter()
@@ -105,7 +146,11 @@ pub fn committed(group: &str, topic: &str, partitions: i32) -> BTreeMap<i32, i64
 }
 
 /// Reads every record of a topic (for dead-letter checks): (key, value, headers).
-pub fn read_topic(topic: &str, expect: usize, timeout: Duration) -> Vec<(Option<Vec<u8>>, Option<Vec<u8>>, Vec<(String, String)>)> {
+pub fn read_topic(
+    topic: &str,
+    expect: usize,
+    timeout: Duration,
+) -> Vec<(Option<Vec<u8>>, Option<Vec<u8>>, Vec<(String, String)>)> {
     use rdkafka::message::{Headers, Message};
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", bootstrap())
@@ -121,22 +166,42 @@ pub fn read_topic(topic: &str, expect: usize, timeout: Duration) -> Vec<(Option<
         if let Some(Ok(m)) = consumer.poll(Duration::from_millis(100)) {
             let headers = m
                 .headers()
-                .map(|hs| hs.iter().map(|h| (h.key.to_owned(), String::from_utf8_lossy(h.value.unwrap_or_default()).into_owned())).collect())
+                .map(|hs| {
+                    hs.iter()
+                        .map(|h| {
+                            (
+                                h.key.to_owned(),
+                                String::from_utf8_lossy(h.value.unwrap_or_default()).into_owned(),
+                            )
+                        })
+                        .collect()
+                })
                 .unwrap_or_default();
-            out.push((m.key().map(<[u8]>::to_vec), m.payload().map(<[u8]>::to_vec), headers));
+            out.push((
+                m.key().map(<[u8]>::to_vec),
+                m.payload().map(<[u8]>::to_vec),
+                headers,
+            ));
         }
     }
     out
 }
 
 /// Polls `check` every 100 ms until it returns `Some`, or panics with `what` after `timeout`.
-pub async fn wait_for<T>(what: &str, timeout: Duration, mut check: impl AsyncFnMut() -> Option<T>) -> T {
+pub async fn wait_for<T>(
+    what: &str,
+    timeout: Duration,
+    mut check: impl AsyncFnMut() -> Option<T>,
+) -> T {
     let deadline = Instant::now() + timeout;
     loop {
         if let Some(v) = check().await {
             return v;
         }
-        assert!(Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -144,7 +209,9 @@ pub async fn wait_for<T>(what: &str, timeout: Duration, mut check: impl AsyncFnM
 /// The lines of a file, parsed as JSON; a missing file has none.
 pub fn json_lines(path: &Path) -> Vec<Value> {
     let text = std::fs::read_to_string(path).unwrap_or_default();
-    text.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad line {l:?}: {e}"))).collect()
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad line {l:?}: {e}")))
+        .collect()
 }
 
 /// The `sluice` binary built next to this test binary (or `SLUICE_BIN`).
@@ -155,13 +222,19 @@ pub fn sluice_bin() -> PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
     let dir = exe.parent().and_then(Path::parent).expect("target dir");
     let bin = dir.join("sluice");
-    assert!(bin.exists(), "{} is missing: build it with `cargo build -p sluice` first", bin.display());
+    assert!(
+        bin.exists(),
+        "{} is missing: build it with `cargo build -p sluice` first",
+        bin.display()
+    );
     bin
 }
 
 /// The repository's `config/` folder of example files.
 pub fn config_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("config")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("config")
 }
 
 /// An example `.properties` file from `config/` with some keys replaced (an empty value
@@ -195,7 +268,11 @@ pub fn example_connector(name: &str, overrides: &[(&str, &str)]) -> Value {
 
 /// A free TCP port on loopback.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// A `sluice` worker in its own process.
@@ -218,11 +295,18 @@ impl WorkerProcess {
             ("listeners".to_owned(), format!("http://127.0.0.1:{port}")),
             ("offset.flush.interval.ms".to_owned(), "500".to_owned()),
             ("config.storage.file.filename".to_owned(), String::new()),
-            ("offset.storage.file.filename".to_owned(), dir.join("offsets.json").display().to_string()),
+            (
+                "offset.storage.file.filename".to_owned(),
+                dir.join("offsets.json").display().to_string(),
+            ),
             ("consumer.fetch.wait.max.ms".to_owned(), "20".to_owned()),
         ];
         overrides.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-        std::fs::write(&worker_file, example_properties("worker.properties", &overrides)).unwrap();
+        std::fs::write(
+            &worker_file,
+            example_properties("worker.properties", &overrides),
+        )
+        .unwrap();
         let log = dir.join(format!("worker-{port}.log"));
         let mut args: Vec<String> = vec![mode_args[0].to_owned()];
         if mode_args[0] == "worker" {
@@ -242,9 +326,18 @@ impl WorkerProcess {
         let probe = w.url.clone();
         let client = reqwest::Client::new();
         let log_path = w.log.clone();
-        wait_for(&format!("worker REST at {probe} (log {})", log_path.display()), Duration::from_secs(30), async || {
-            client.get(format!("{probe}/health")).send().await.ok().filter(|r| r.status().is_success())
-        })
+        wait_for(
+            &format!("worker REST at {probe} (log {})", log_path.display()),
+            Duration::from_secs(30),
+            async || {
+                client
+                    .get(format!("{probe}/health"))
+                    .send()
+                    .await
+                    .ok()
+                    .filter(|r| r.status().is_success())
+            },
+        )
         .await;
         w
     }
@@ -283,26 +376,44 @@ pub async fn call(method: &str, url: &str, body: Option<Value>) -> Answer {
     let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
     let mut req = client.request(method, url);
     if let Some(b) = body {
-        req = req.header("content-type", "application/json").body(b.to_string());
+        req = req
+            .header("content-type", "application/json")
+            .body(b.to_string());
     }
     let resp = req.send().await.expect("REST call");
     let status = resp.status().as_u16();
     let text = resp.text().await.unwrap_or_default();
-    Answer { status, body: serde_json::from_str(&text).unwrap_or(Value::Null) }
+    Answer {
+        status,
+        body: serde_json::from_str(&text).unwrap_or(Value::Null),
+    }
 }
 
 /// Calls the REST API with a raw body.
 pub async fn call_raw(method: &str, url: &str, body: &str) -> Answer {
     let client = reqwest::Client::new();
     let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-    let resp = client.request(method, url).body(body.to_owned()).send().await.expect("REST call");
+    let resp = client
+        .request(method, url)
+        .body(body.to_owned())
+        .send()
+        .await
+        .expect("REST call");
     let status = resp.status().as_u16();
     let text = resp.text().await.unwrap_or_default();
-    Answer { status, body: serde_json::from_str(&text).unwrap_or(Value::Null) }
+    Answer {
+        status,
+        body: serde_json::from_str(&text).unwrap_or(Value::Null),
+    }
 }
 
 /// Waits until a connector's status satisfies `check`, returning it.
-pub async fn wait_status(url: &str, name: &str, what: &str, check: impl Fn(&Value) -> bool) -> Value {
+pub async fn wait_status(
+    url: &str,
+    name: &str,
+    what: &str,
+    check: impl Fn(&Value) -> bool,
+) -> Value {
     let status_url = format!("{url}/connectors/{name}/status");
     wait_for(what, Duration::from_secs(30), async || {
         let a = call("GET", &status_url, None).await;
@@ -313,7 +424,9 @@ pub async fn wait_status(url: &str, name: &str, what: &str, check: impl Fn(&Valu
 
 /// Whether every task of a status body is in `state`.
 pub fn all_tasks(status: &Value, state: &str) -> bool {
-    status["tasks"].as_array().is_some_and(|t| !t.is_empty() && t.iter().all(|t| t["state"] == state))
+    status["tasks"]
+        .as_array()
+        .is_some_and(|t| !t.is_empty() && t.iter().all(|t| t["state"] == state))
 }
 
 /// A file sink config for `topics`, writing to `file` with metadata.

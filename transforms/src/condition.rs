@@ -30,7 +30,12 @@ impl Condition {
         let (root, path) = parse_field(lhs.trim())?;
         let literal = json::parse(rhs.trim().as_bytes())
             .map_err(|_| Error::config(format!("\"{}\" is not a JSON literal", rhs.trim())))?;
-        Ok(Self { root, path, negate, literal })
+        Ok(Self {
+            root,
+            path,
+            negate,
+            literal,
+        })
     }
 
     /// Whether the record satisfies the condition.
@@ -59,7 +64,9 @@ fn split_operator(text: &str) -> Result<(&str, &str, bool)> {
     if let Some((l, r)) = text.split_once("==") {
         return Ok((l, r, false));
     }
-    Err(Error::config(format!("condition \"{text}\" needs == or !=")))
+    Err(Error::config(format!(
+        "condition \"{text}\" needs == or !="
+    )))
 }
 
 fn parse_field(field: &str) -> Result<(Root, Option<String>)> {
@@ -71,7 +78,11 @@ fn parse_field(field: &str) -> Result<(Root, Option<String>)> {
         "topic" if rest.is_none() => Root::Topic,
         "key" => Root::Key,
         "value" => Root::Value,
-        _ => return Err(Error::config(format!("field \"{field}\" must be topic, key, value, key.<path> or value.<path>"))),
+        _ => {
+            return Err(Error::config(format!(
+                "field \"{field}\" must be topic, key, value, key.<path> or value.<path>"
+            )))
+        }
     };
     Ok((root, rest))
 }
@@ -95,8 +106,17 @@ mod tests {
 
     #[test]
     fn parse_errors_say_what_is_wrong() {
-        assert!(Condition::parse("value.type = 1").unwrap_err().message.contains("=="));
-        assert!(Condition::parse("body.x == 1").unwrap_err().message.contains("body.x"));
-        assert!(Condition::parse("value.x == heartbeat").unwrap_err().message.contains("JSON literal"));
+        assert!(Condition::parse("value.type = 1")
+            .unwrap_err()
+            .message
+            .contains("=="));
+        assert!(Condition::parse("body.x == 1")
+            .unwrap_err()
+            .message
+            .contains("body.x"));
+        assert!(Condition::parse("value.x == heartbeat")
+            .unwrap_err()
+            .message
+            .contains("JSON literal"));
     }
 }

@@ -28,9 +28,17 @@ impl PredicatePlugin for TopicNameMatchesPlugin {
     }
 
     fn config_def(&self) -> ConfigDef {
-        let rule = Check::Custom(Arc::new(|v: &str| Regex::new(v).map(|_| ()).map_err(|e| e.to_string())));
-        ConfigDef::new()
-            .key(ConfigKey::required("pattern", ConfigType::String, "Regular expression for topic names.").check(rule))
+        let rule = Check::Custom(Arc::new(|v: &str| {
+            Regex::new(v).map(|_| ()).map_err(|e| e.to_string())
+        }));
+        ConfigDef::new().key(
+            ConfigKey::required(
+                "pattern",
+                ConfigType::String,
+                "Regular expression for topic names.",
+            )
+            .check(rule),
+        )
     }
 
     fn build(&self, settings: &Settings) -> Result<Arc<dyn Predicate>> {
@@ -64,12 +72,17 @@ impl PredicatePlugin for HasHeaderKeyPlugin {
     }
 
     fn config_def(&self) -> ConfigDef {
-        ConfigDef::new().key(ConfigKey::required("name", ConfigType::String, "Header key to look for.").check(Check::NonEmpty))
+        ConfigDef::new().key(
+            ConfigKey::required("name", ConfigType::String, "Header key to look for.")
+                .check(Check::NonEmpty),
+        )
     }
 
     fn build(&self, settings: &Settings) -> Result<Arc<dyn Predicate>> {
         let def = self.config_def();
-        Ok(Arc::new(HasHeaderKey(def.view(settings, "").string("name")?)))
+        Ok(Arc::new(HasHeaderKey(
+            def.view(settings, "").string("name")?,
+        )))
     }
 }
 

@@ -19,7 +19,15 @@ use sluice_core::{Map, Result, SourceRecord, Value};
 /// Most records one poll returns.
 const MAX_PER_POLL: u64 = 5_000;
 
-const PATHS: &[&str] = &["/", "/search", "/products", "/cart", "/checkout", "/account", "/help"];
+const PATHS: &[&str] = &[
+    "/",
+    "/search",
+    "/products",
+    "/cart",
+    "/checkout",
+    "/account",
+    "/help",
+];
 
 /// The datagen plugin.
 pub struct DatagenPlugin;
@@ -39,16 +47,49 @@ impl ConnectorPlugin for DatagenPlugin {
 
     fn config_def(&self) -> ConfigDef {
         ConfigDef::new()
-            .key(ConfigKey::required("topic", ConfigType::String, "Topic to write to.").check(Check::NonEmpty))
-            .key(ConfigKey::optional("rate", ConfigType::Long, "100", "Records per second; 0 is as fast as possible.")
-                .check(Check::Range(0, 10_000_000)))
-            .key(ConfigKey::optional("seed", ConfigType::Long, "0", "Seed of the generator; same seed, same stream."))
-            .key(ConfigKey::optional("max.records", ConfigType::Long, "0", "Stop after this many records; 0 never stops.")
-                .check(Check::Range(0, i64::MAX)))
-            .key(ConfigKey::optional("users", ConfigType::Long, "1000", "Number of distinct users.")
-                .check(Check::Range(1, 1_000_000_000)))
-            .key(ConfigKey::optional("start.time.ms", ConfigType::Long, "-1",
-                "Event time of the first record, epoch ms; -1 is the time the task starts."))
+            .key(
+                ConfigKey::required("topic", ConfigType::String, "Topic to write to.")
+                    .check(Check::NonEmpty),
+            )
+            .key(
+                ConfigKey::optional(
+                    "rate",
+                    ConfigType::Long,
+                    "100",
+                    "Records per second; 0 is as fast as possible.",
+                )
+                .check(Check::Range(0, 10_000_000)),
+            )
+            .key(ConfigKey::optional(
+                "seed",
+                ConfigType::Long,
+                "0",
+                "Seed of the generator; same seed, same stream.",
+            ))
+            .key(
+                ConfigKey::optional(
+                    "max.records",
+                    ConfigType::Long,
+                    "0",
+                    "Stop after this many records; 0 never stops.",
+                )
+                .check(Check::Range(0, i64::MAX)),
+            )
+            .key(
+                ConfigKey::optional(
+                    "users",
+                    ConfigType::Long,
+                    "1000",
+                    "Number of distinct users.",
+                )
+                .check(Check::Range(1, 1_000_000_000)),
+            )
+            .key(ConfigKey::optional(
+                "start.time.ms",
+                ConfigType::Long,
+                "-1",
+                "Event time of the first record, epoch ms; -1 is the time the task starts.",
+            ))
     }
 
     fn task_configs(&self, settings: &Settings, _max_tasks: usize) -> Vec<Settings> {
@@ -105,7 +146,11 @@ impl Datagen {
             _ => 302,
         };
         let latency: u32 = 5 + (rng.random::<f64>().powi(3) * 900.0) as u32;
-        let spacing = if self.rate == 0 { 1.0 } else { 1000.0 / self.rate as f64 };
+        let spacing = if self.rate == 0 {
+            1.0
+        } else {
+            1000.0 / self.rate as f64
+        };
         let ts = self.start_time_ms + (n as f64 * spacing) as i64 + rng.random_range(0..50);
         let mut value = Map::new();
         value.insert("event_id".into(), Value::Int(n as i64));
@@ -148,13 +193,18 @@ impl Datagen {
 impl SourceTask for Datagen {
     async fn start(&mut self, context: &SourceContext) -> Result<()> {
         let partition = json!({ "generator": "pageviews" });
-        self.next = context.offset(&partition).and_then(|o| o.get("sequence")).and_then(|s| s.as_u64()).unwrap_or(0);
+        self.next = context
+            .offset(&partition)
+            .and_then(|o| o.get("sequence"))
+            .and_then(|s| s.as_u64())
+            .unwrap_or(0);
         self.first_of_run = self.next;
         self.started = Instant::now();
         if self.start_time_ms < 0 {
             self.start_time_ms = chrono::Utc::now().timestamp_millis();
         }
-        tracing::info!(topic = %self.topic, sequence = self.next, rate = self.rate, "datagen starting");
+        let (topic, sequence, rate) = (&self.topic, self.next, self.rate);
+        tracing::info!(%topic, sequence, rate, "datagen starting");
         Ok(())
     }
 
@@ -164,7 +214,9 @@ impl SourceTask for Datagen {
             tokio::time::sleep(Duration::from_millis(20)).await;
             return Ok(Vec::new());
         }
-        let records = (self.next..self.next + due).map(|n| self.event(n)).collect();
+        let records = (self.next..self.next + due)
+            .map(|n| self.event(n))
+            .collect();
         self.next += due;
         Ok(records)
     }

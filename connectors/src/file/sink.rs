@@ -34,12 +34,25 @@ impl ConnectorPlugin for FileSinkPlugin {
 
     fn config_def(&self) -> ConfigDef {
         ConfigDef::new()
-            .key(ConfigKey::required("file", ConfigType::String, "Path of the file to append to.").check(Check::NonEmpty))
-            .key(ConfigKey::optional("format", ConfigType::String, "json",
-                "json: each value as JSON; text: string values as they are.")
-                .check(Check::OneOf(&["json", "text"])))
-            .key(ConfigKey::optional("include.metadata", ConfigType::Boolean, "false",
-                "Write topic, partition, offset, timestamp and key beside the value."))
+            .key(
+                ConfigKey::required("file", ConfigType::String, "Path of the file to append to.")
+                    .check(Check::NonEmpty),
+            )
+            .key(
+                ConfigKey::optional(
+                    "format",
+                    ConfigType::String,
+                    "json",
+                    "json: each value as JSON; text: string values as they are.",
+                )
+                .check(Check::OneOf(&["json", "text"])),
+            )
+            .key(ConfigKey::optional(
+                "include.metadata",
+                ConfigType::Boolean,
+                "false",
+                "Write topic, partition, offset, timestamp and key beside the value.",
+            ))
     }
 
     fn sink_task(&self, settings: &Settings) -> Result<Box<dyn SinkTask>> {
@@ -72,10 +85,16 @@ impl FileSink {
     fn encode(&mut self, record: &Record) -> Result<()> {
         if self.include_metadata {
             let mut line = Map::new();
-            line.insert("topic".into(), Value::String(record.origin.tp.topic.to_string()));
+            line.insert(
+                "topic".into(),
+                Value::String(record.origin.tp.topic.to_string()),
+            );
             line.insert("partition".into(), Value::Int(record.partition.into()));
             line.insert("offset".into(), Value::Int(record.offset));
-            line.insert("timestamp".into(), record.timestamp.map_or(Value::Null, Value::Int));
+            line.insert(
+                "timestamp".into(),
+                record.timestamp.map_or(Value::Null, Value::Int),
+            );
             line.insert("key".into(), record.key.clone());
             line.insert("value".into(), record.value.clone());
             json::write_value(&mut self.buffer, &Value::Map(line))?;
@@ -99,15 +118,21 @@ impl SinkTask for FileSink {
             let mark = self.buffer.len();
             if let Err(error) = self.encode(record) {
                 self.buffer.truncate(mark);
-                outcome.rejected.push(sluice_core::connector::Rejected { index, error });
+                outcome
+                    .rejected
+                    .push(sluice_core::connector::Rejected { index, error });
             }
         }
         // A short local write; blocking here is cheaper than a hop to a blocking thread.
-        self.file.write_all(&self.buffer).map_err(|e| Error::transient(format!("file write: {e}")))?;
+        self.file
+            .write_all(&self.buffer)
+            .map_err(|e| Error::transient(format!("file write: {e}")))?;
         Ok(outcome)
     }
 
     async fn flush(&mut self) -> Result<()> {
-        self.file.sync_data().map_err(|e| Error::transient(format!("file sync: {e}")))
+        self.file
+            .sync_data()
+            .map_err(|e| Error::transient(format!("file sync: {e}")))
     }
 }

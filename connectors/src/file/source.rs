@@ -40,13 +40,32 @@ impl ConnectorPlugin for FileSourcePlugin {
 
     fn config_def(&self) -> ConfigDef {
         ConfigDef::new()
-            .key(ConfigKey::required("file", ConfigType::String, "Path of the file to read.").check(Check::NonEmpty))
-            .key(ConfigKey::required("topic", ConfigType::String, "Topic to write to.").check(Check::NonEmpty))
-            .key(ConfigKey::optional("batch.size", ConfigType::Int, "2000", "Most lines per poll.")
-                .check(Check::Range(1, 1_000_000)))
-            .key(ConfigKey::optional("format", ConfigType::String, "text",
-                "text: each line is a string; json: each line is parsed as JSON.")
-                .check(Check::OneOf(&["text", "json"])))
+            .key(
+                ConfigKey::required("file", ConfigType::String, "Path of the file to read.")
+                    .check(Check::NonEmpty),
+            )
+            .key(
+                ConfigKey::required("topic", ConfigType::String, "Topic to write to.")
+                    .check(Check::NonEmpty),
+            )
+            .key(
+                ConfigKey::optional(
+                    "batch.size",
+                    ConfigType::Int,
+                    "2000",
+                    "Most lines per poll.",
+                )
+                .check(Check::Range(1, 1_000_000)),
+            )
+            .key(
+                ConfigKey::optional(
+                    "format",
+                    ConfigType::String,
+                    "text",
+                    "text: each line is a string; json: each line is parsed as JSON.",
+                )
+                .check(Check::OneOf(&["text", "json"])),
+            )
     }
 
     fn task_configs(&self, settings: &Settings, _max_tasks: usize) -> Vec<Settings> {
@@ -57,7 +76,10 @@ impl ConnectorPlugin for FileSourcePlugin {
     fn source_task(&self, settings: &Settings) -> Result<Box<dyn SourceTask>> {
         let def = self.config_def();
         let config = def.view(settings, "");
-        let tolerance = settings.get("errors.tolerance").map(String::as_str).unwrap_or("none");
+        let tolerance = settings
+            .get("errors.tolerance")
+            .map(String::as_str)
+            .unwrap_or("none");
         Ok(Box::new(FileSource {
             path: config.string("file")?,
             topic: config.string("topic")?,
@@ -97,7 +119,8 @@ impl FileSource {
             };
             let len = file.metadata().map(|m| m.len()).unwrap_or(0);
             if len < self.position {
-                tracing::warn!(file = %self.path, position = self.position, len, "file shrank; reading from the start");
+                let (file, position) = (&self.path, self.position);
+                tracing::warn!(%file, position, len, "file shrank; reading from the start");
                 self.position = 0;
             }
             file.seek(SeekFrom::Start(self.position))
@@ -111,15 +134,21 @@ impl FileSource {
     fn read_lines(&mut self) -> Result<Vec<(Vec<u8>, u64)>> {
         let batch_size = self.batch_size;
         let start = self.position;
-        let Some(reader) = self.reader()? else { return Ok(Vec::new()) };
+        let Some(reader) = self.reader()? else {
+            return Ok(Vec::new());
+        };
         let mut lines = Vec::new();
         let mut position = start;
         while lines.len() < batch_size {
             let mut line = Vec::new();
-            let n = reader.read_until(b'\n', &mut line).map_err(|e| Error::transient(format!("file read: {e}")))?;
+            let n = reader
+                .read_until(b'\n', &mut line)
+                .map_err(|e| Error::transient(format!("file read: {e}")))?;
             if n == 0 || line.last() != Some(&b'\n') {
                 // End of file, or a line still being written: read it again next time.
-                reader.seek(SeekFrom::Start(position)).map_err(|e| Error::transient(format!("file seek: {e}")))?;
+                reader
+                    .seek(SeekFrom::Start(position))
+                    .map_err(|e| Error::transient(format!("file seek: {e}")))?;
                 break;
             }
             position += n as u64;
@@ -138,10 +167,13 @@ impl FileSource {
             match sjson::parse(line) {
                 Ok(v) => v,
                 Err(e) if self.skip_bad_lines => {
-                    tracing::warn!(file = %self.path, position, error = %e, "skipping a line that is not JSON");
+                    let file = &self.path;
+                    tracing::warn!(%file, position, error = %e, "skipping a line that is not JSON");
                     return Ok(None);
                 }
-                Err(e) => return Err(e.context(format!("{} line ending at byte {position}", self.path))),
+                Err(e) => {
+                    return Err(e.context(format!("{} line ending at byte {position}", self.path)))
+                }
             }
         } else {
             Value::String(String::from_utf8_lossy(line).into_owned())
@@ -164,7 +196,10 @@ impl FileSource {
 #[async_trait]
 impl SourceTask for FileSource {
     async fn start(&mut self, context: &SourceContext) -> Result<()> {
-        let stored = context.offset(&self.partition()).and_then(|o| o.get("position")).and_then(|p| p.as_u64());
+        let stored = context
+            .offset(&self.partition())
+            .and_then(|o| o.get("position"))
+            .and_then(|p| p.as_u64());
         self.position = stored.unwrap_or(0);
         tracing::info!(file = %self.path, position = self.position, "file source starting");
         Ok(())
@@ -215,7 +250,9 @@ mod tests {
 
         let mut context = SourceContext::default();
         let partition = json!({"filename": path.to_str().unwrap()});
-        context.offsets.insert(partition.to_string(), json!({"position": 4}));
+        context
+            .offsets
+            .insert(partition.to_string(), json!({"position": 4}));
         let mut again = task(path.to_str().unwrap(), "text");
         again.start(&context).await.unwrap();
         let got = again.poll().await.unwrap();
@@ -230,6 +267,10 @@ mod tests {
         let mut t = task(path.to_str().unwrap(), "json");
         t.start(&SourceContext::default()).await.unwrap();
         let err = t.poll().await.unwrap_err();
-        assert!(err.message.contains("line ending at byte 17"), "{}", err.message);
+        assert!(
+            err.message.contains("line ending at byte 17"),
+            "{}",
+            err.message
+        );
     }
 }

@@ -163,14 +163,17 @@ fn load(bootstrap: &str, topic: &str, records: u64, size: usize) -> Result<u64, 
             }
         }
     }
-    producer.flush(Duration::from_secs(120)).map_err(|e| format!("flush: {e}"))?;
+    producer
+        .flush(Duration::from_secs(120))
+        .map_err(|e| format!("flush: {e}"))?;
     Ok(producer.context().0.load(Ordering::Relaxed))
 }
 
 fn record(n: u64, size: usize) -> Vec<u8> {
-    let mut v = json!({"event_id": n, "user_id": format!("user-{}", n % 1000), "url": "/products/42",
+    let mut v =
+        json!({"event_id": n, "user_id": format!("user-{}", n % 1000), "url": "/products/42",
         "status": 200, "latency_ms": n % 900, "ts": 1_700_000_000_000u64 + n, "pad": ""})
-    .to_string();
+        .to_string();
     let pad = size.saturating_sub(v.len());
     v.truncate(v.len() - 2);
     v.push_str(&"x".repeat(pad));
@@ -178,11 +181,26 @@ fn record(n: u64, size: usize) -> Vec<u8> {
     v.into_bytes()
 }
 
-async fn drain_child(mode: &str, bootstrap: &str, topic: &str, expect: u64) -> Result<DrainResult, String> {
+async fn drain_child(
+    mode: &str,
+    bootstrap: &str,
+    topic: &str,
+    expect: u64,
+) -> Result<DrainResult, String> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let expect_text = expect.to_string();
     let out = tokio::process::Command::new(exe)
-        .args(["bench-drain", "--mode", mode, "--bootstrap-servers", bootstrap, "--topic", topic, "--expect", &expect_text])
+        .args([
+            "bench-drain",
+            "--mode",
+            mode,
+            "--bootstrap-servers",
+            bootstrap,
+            "--topic",
+            topic,
+            "--expect",
+            &expect_text,
+        ])
         .stderr(Stdio::inherit())
         .output()
         .await
@@ -193,13 +211,26 @@ async fn drain_child(mode: &str, bootstrap: &str, topic: &str, expect: u64) -> R
 }
 
 fn print_table(args: &BenchArgs, bare: &DrainResult, sluice: &DrainResult) {
-    println!("{} records of ~{} bytes, {} partitions", bare.records, args.size, args.partitions);
-    println!("{:<28} {:>12} {:>16} {:>14}", "drain", "records/s", "CPU-s per 1M", "peak RSS MiB");
+    println!(
+        "{} records of ~{} bytes, {} partitions",
+        bare.records, args.size, args.partitions
+    );
+    println!(
+        "{:<28} {:>12} {:>16} {:>14}",
+        "drain", "records/s", "CPU-s per 1M", "peak RSS MiB"
+    );
     for r in [bare, sluice] {
         let rate = r.records as f64 / r.seconds;
         let cpu = r.cpu_seconds / (r.records as f64 / 1e6);
-        let name = if r.mode == "bare" { "bare rdkafka BaseConsumer" } else { "sluice sink loop" };
-        println!("{name:<28} {rate:>12.0} {cpu:>16.2} {:>14.1}", r.peak_rss_mib);
+        let name = if r.mode == "bare" {
+            "bare rdkafka BaseConsumer"
+        } else {
+            "sluice sink loop"
+        };
+        println!(
+            "{name:<28} {rate:>12.0} {cpu:>16.2} {:>14.1}",
+            r.peak_rss_mib
+        );
     }
     let ratio = (sluice.records as f64 / sluice.seconds) / (bare.records as f64 / bare.seconds);
     println!("sluice / bare rate: {ratio:.2}");
@@ -208,11 +239,16 @@ fn print_table(args: &BenchArgs, bare: &DrainResult, sluice: &DrainResult) {
 /// `sluice bench-drain`: one drain, printed as one JSON line.
 pub async fn drain(args: DrainArgs) -> Result<(), String> {
     let result = match args.mode.as_str() {
-        "bare" => tokio::task::spawn_blocking(move || drain_bare(&args)).await.map_err(|e| e.to_string())??,
+        "bare" => tokio::task::spawn_blocking(move || drain_bare(&args))
+            .await
+            .map_err(|e| e.to_string())??,
         "sluice" => drain_sluice(&args).await?,
         other => return Err(format!("unknown mode {other}; use bare or sluice")),
     };
-    println!("{}", serde_json::to_string(&result).map_err(|e| e.to_string())?);
+    println!(
+        "{}",
+        serde_json::to_string(&result).map_err(|e| e.to_string())?
+    );
     Ok(())
 }
 
@@ -225,7 +261,9 @@ fn drain_bare(args: &DrainArgs) -> Result<DrainResult, String> {
         .set("fetch.wait.max.ms", "10")
         .create()
         .map_err(|e| format!("consumer: {e}"))?;
-    consumer.subscribe(&[&args.topic]).map_err(|e| e.to_string())?;
+    consumer
+        .subscribe(&[&args.topic])
+        .map_err(|e| e.to_string())?;
     let mut count = 0u64;
     let mut bytes = 0usize;
     let mut start = None;
@@ -258,7 +296,10 @@ struct Counter {
     start: OnceLock<(Instant, f64)>,
 }
 
-static COUNTER: Counter = Counter { count: AtomicU64::new(0), start: OnceLock::new() };
+static COUNTER: Counter = Counter {
+    count: AtomicU64::new(0),
+    start: OnceLock::new(),
+};
 
 /// A sink that only counts: it measures the runtime, not a target system.
 struct CountingSinkPlugin;
@@ -286,10 +327,17 @@ struct CountingSink;
 #[async_trait]
 impl SinkTask for CountingSink {
     async fn write(&mut self, batch: &[Record]) -> sluice_core::Result<WriteOutcome> {
-        COUNTER.start.get_or_init(|| (Instant::now(), cpu_seconds()));
-        let fields: usize = batch.iter().map(|r| r.value.as_map().map_or(0, |m| m.len())).sum();
+        COUNTER
+            .start
+            .get_or_init(|| (Instant::now(), cpu_seconds()));
+        let fields: usize = batch
+            .iter()
+            .map(|r| r.value.as_map().map_or(0, |m| m.len()))
+            .sum();
         std::hint::black_box(fields);
-        COUNTER.count.fetch_add(batch.len() as u64, Ordering::Relaxed);
+        COUNTER
+            .count
+            .fetch_add(batch.len() as u64, Ordering::Relaxed);
         Ok(WriteOutcome::all_written())
     }
 }
@@ -319,12 +367,19 @@ async fn drain_sluice(args: &DrainArgs) -> Result<DrainResult, String> {
     settings.insert("topics".into(), args.topic.clone());
     settings.insert("batch.max.records".into(), "1000".into());
     let name = format!("bench-{}", std::process::id());
-    worker.put_config(&name, settings).await.map_err(|e| e.to_string())?;
+    worker
+        .put_config(&name, settings)
+        .await
+        .map_err(|e| e.to_string())?;
     let give_up = Instant::now() + Duration::from_secs(600);
     while COUNTER.count.load(Ordering::Relaxed) < args.expect && Instant::now() < give_up {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    let result = finish("sluice", COUNTER.count.load(Ordering::Relaxed), COUNTER.start.get().copied());
+    let result = finish(
+        "sluice",
+        COUNTER.count.load(Ordering::Relaxed),
+        COUNTER.start.get().copied(),
+    );
     worker.shutdown().await;
     Ok(result)
 }

@@ -207,7 +207,9 @@ fn spawn_on_own_runtime(
         })
         .map_err(|e| format!("embedded broker thread: {e}"))?;
     Ok(tokio::spawn(async move {
-        done_rx.await.unwrap_or_else(|_| Err("embedded broker thread ended without a result".into()))
+        done_rx
+            .await
+            .unwrap_or_else(|_| Err("embedded broker thread ended without a result".into()))
     }))
 }
 
@@ -265,8 +267,14 @@ mod tests {
         let v4: SocketAddr = "0.0.0.0:9092".parse().expect("literal");
         let v6: SocketAddr = "[::]:9092".parse().expect("literal");
         let own: SocketAddr = "127.0.0.2:9092".parse().expect("literal");
-        assert_eq!(advertised_addr(v4), Ok("127.0.0.1:9092".parse().expect("literal")));
-        assert_eq!(advertised_addr(v6), Ok("[::1]:9092".parse().expect("literal")));
+        assert_eq!(
+            advertised_addr(v4),
+            Ok("127.0.0.1:9092".parse().expect("literal"))
+        );
+        assert_eq!(
+            advertised_addr(v6),
+            Ok("[::1]:9092".parse().expect("literal"))
+        );
         assert_eq!(advertised_addr(own), Ok(own));
     }
 

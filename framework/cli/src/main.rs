@@ -23,7 +23,11 @@ const DEFAULT_LOG_FILTER: &str = "info,tansu=warn";
 
 /// Command line of the `sluice` binary.
 #[derive(Debug, Parser)]
-#[command(name = "sluice", version, about = "Sluice: a connector runtime for Apache Kafka")]
+#[command(
+    name = "sluice",
+    version,
+    about = "Sluice: a connector runtime for Apache Kafka"
+)]
 struct Cli {
     /// What to run.
     #[command(subcommand)]
@@ -98,7 +102,10 @@ async fn dispatch(command: Command) -> Result<(), String> {
     match command {
         #[cfg(feature = "embedded-broker")]
         Command::Broker(args) => run_broker(args).await,
-        Command::Standalone(args) => sluice::modes::standalone(&args.worker_config, &args.connectors, shutdown_signal()?).await,
+        Command::Standalone(args) => {
+            sluice::modes::standalone(&args.worker_config, &args.connectors, shutdown_signal()?)
+                .await
+        }
         Command::Worker(args) => sluice::modes::worker(&args.config, shutdown_signal()?).await,
         Command::Quickstart(args) => sluice::quickstart::run(args, shutdown_signal()?).await,
         Command::Bench(args) => sluice::bench::run(args).await,
@@ -123,7 +130,8 @@ fn init_tracing() {
         Ok(spec) if !spec.trim().is_empty() => match EnvFilter::try_new(&spec) {
             Ok(filter) => filter,
             Err(e) => {
-                eprintln!("sluice: ignoring invalid RUST_LOG {spec:?} ({e}); using {DEFAULT_LOG_FILTER:?}");
+                let default = DEFAULT_LOG_FILTER;
+                eprintln!("sluice: ignoring invalid RUST_LOG {spec:?} ({e}); using {default:?}");
                 EnvFilter::new(DEFAULT_LOG_FILTER)
             }
         },

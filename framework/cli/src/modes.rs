@@ -52,7 +52,9 @@ fn stores(config: &WorkerConfig) -> Result<(Arc<dyn ConfigStore>, Arc<dyn Offset
 /// Starts a worker and its REST API; stored connectors start too.
 pub async fn start(config: WorkerConfig) -> Result<Running, String> {
     let listen = config.rest_listen().map_err(|e| e.to_string())?;
-    let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| format!("REST listener {listen}: {e}"))?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| format!("REST listener {listen}: {e}"))?;
     let rest_addr = listener.local_addr().map_err(|e| e.to_string())?;
     let (configs, offsets) = stores(&config)?;
     let worker_id = config.worker_id(rest_addr);
@@ -68,12 +70,20 @@ pub async fn start(config: WorkerConfig) -> Result<Running, String> {
     .map_err(|e| e.to_string())?;
     worker.start().await.map_err(|e| e.to_string())?;
     let (stop_rest, stopped) = tokio::sync::oneshot::channel::<()>();
-    let state = AppState { worker: worker.clone(), cluster_id };
+    let state = AppState {
+        worker: worker.clone(),
+        cluster_id,
+    };
     let rest = tokio::spawn(rest::serve(listener, state, async {
         let _ = stopped.await;
     }));
     tracing::info!(rest = %rest_addr, "worker started");
-    Ok(Running { worker, rest_addr, rest, stop_rest })
+    Ok(Running {
+        worker,
+        rest_addr,
+        rest,
+        stop_rest,
+    })
 }
 
 /// Asks the cluster for its id, giving up quietly after a few seconds.
@@ -81,7 +91,9 @@ async fn cluster_id(config: &WorkerConfig) -> Option<String> {
     let mut client = rdkafka::ClientConfig::new();
     client.set("bootstrap.servers", config.bootstrap_servers());
     let consumer: BaseConsumer = client.create().ok()?;
-    tokio::task::spawn_blocking(move || consumer.client().fetch_cluster_id(Duration::from_secs(5))).await.ok()?
+    tokio::task::spawn_blocking(move || consumer.client().fetch_cluster_id(Duration::from_secs(5)))
+        .await
+        .ok()?
 }
 
 /// Reads a connector file: JSON `{"name", "config"}` or flat JSON, or `.properties`.
@@ -91,10 +103,14 @@ pub fn read_connector_file(path: &Path) -> Result<(String, Settings), String> {
     let mut settings: Settings = if is_properties {
         java_properties_map(&text).map_err(|e| format!("{}: {e}", path.display()))?
     } else {
-        let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("{}: invalid JSON: {e}", path.display()))?;
+        let value: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| format!("{}: invalid JSON: {e}", path.display()))?;
         json_settings(&value).map_err(|e| format!("{}: {e}", path.display()))?
     };
-    let name = settings.get("name").cloned().ok_or_else(|| format!("{}: no \"name\"", path.display()))?;
+    let name = settings
+        .get("name")
+        .cloned()
+        .ok_or_else(|| format!("{}: no \"name\"", path.display()))?;
     settings.insert("name".into(), name.trim().to_owned());
     Ok((name.trim().to_owned(), settings))
 }
@@ -126,9 +142,16 @@ fn json_settings(value: &serde_json::Value) -> Result<Settings, String> {
 }
 
 /// `sluice standalone`: starts a worker and applies each connector file.
-pub async fn standalone(worker_file: &Path, connector_files: &[PathBuf], shutdown: impl Future<Output = ()>) -> Result<(), String> {
+pub async fn standalone(
+    worker_file: &Path,
+    connector_files: &[PathBuf],
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), String> {
     let config = WorkerConfig::from_file(worker_file).map_err(|e| e.to_string())?;
-    let connectors: Vec<_> = connector_files.iter().map(|p| read_connector_file(p)).collect::<Result<_, _>>()?;
+    let connectors: Vec<_> = connector_files
+        .iter()
+        .map(|p| read_connector_file(p))
+        .collect::<Result<_, _>>()?;
     let running = start(config).await?;
     for (name, settings) in connectors {
         if let Err(e) = running.worker.put_config(&name, settings).await {

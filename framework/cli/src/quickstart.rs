@@ -69,7 +69,12 @@ pub async fn run(args: QuickstartArgs, shutdown: impl Future<Output = ()>) -> Re
         None => start_broker(args.broker_port).await?,
     };
     create_topic(&bootstrap, &args.topic, args.partitions).await?;
-    let out_dir = args.output.parent().filter(|p| !p.as_os_str().is_empty()).map(PathBuf::from).unwrap_or_else(|| ".".into());
+    let out_dir = args
+        .output
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| ".".into());
     std::fs::create_dir_all(&out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
     let running = modes::start(worker_config(&args, &bootstrap, &out_dir)).await?;
     let base = format!("http://{}", running.rest_addr);
@@ -81,7 +86,10 @@ pub async fn run(args: QuickstartArgs, shutdown: impl Future<Output = ()>) -> Re
     if let Some(b) = broker {
         b.stop().await;
     }
-    println!("quickstart: the source sent {sent} records; the file sink wrote {written} records to {}", args.output.display());
+    println!(
+        "quickstart: the source sent {sent} records; the file sink wrote {written} records to {}",
+        args.output.display()
+    );
     Ok(())
 }
 
@@ -132,7 +140,10 @@ pub async fn create_topic(bootstrap: &str, topic: &str, partitions: i32) -> Resu
         .map_err(|e| format!("admin client: {e}"))?;
     let new = NewTopic::new(topic, partitions, TopicReplication::Fixed(1));
     let results = admin
-        .create_topics(&[new], &AdminOptions::new().operation_timeout(Some(Duration::from_secs(10))))
+        .create_topics(
+            &[new],
+            &AdminOptions::new().operation_timeout(Some(Duration::from_secs(10))),
+        )
         .await
         .map_err(|e| format!("create topic {topic}: {e}"))?;
     for r in results {
@@ -144,7 +155,11 @@ pub async fn create_topic(bootstrap: &str, topic: &str, partitions: i32) -> Resu
     Ok(())
 }
 
-fn worker_config(args: &QuickstartArgs, bootstrap: &str, out_dir: &std::path::Path) -> WorkerConfig {
+fn worker_config(
+    args: &QuickstartArgs,
+    bootstrap: &str,
+    out_dir: &std::path::Path,
+) -> WorkerConfig {
     WorkerConfig::from_pairs([
         ("bootstrap.servers", bootstrap.to_owned()),
         ("listeners", format!("http://127.0.0.1:{}", args.rest_port)),
@@ -152,7 +167,10 @@ fn worker_config(args: &QuickstartArgs, bootstrap: &str, out_dir: &std::path::Pa
         ("value.converter", "json".into()),
         ("value.converter.schemas.enable", "false".into()),
         ("offset.flush.interval.ms", "1000".into()),
-        ("offset.storage.file.filename", out_dir.join("source-offsets.json").display().to_string()),
+        (
+            "offset.storage.file.filename",
+            out_dir.join("source-offsets.json").display().to_string(),
+        ),
         // Low fetch wait keeps latency low on brokers that hold a fetch for the full wait.
         ("consumer.fetch.wait.max.ms", "50".into()),
     ])
@@ -160,12 +178,25 @@ fn worker_config(args: &QuickstartArgs, bootstrap: &str, out_dir: &std::path::Pa
 
 async fn register(base: &str, args: &QuickstartArgs) -> Result<(), String> {
     let source = match &args.input {
-        Some(path) => json!({"connector.class": "file-source", "file": path.display().to_string(),
-            "format": "json", "topic": args.topic}),
-        None => json!({"connector.class": "datagen", "topic": args.topic, "rate": args.rate.to_string(), "seed": "42"}),
+        Some(path) => json!({
+            "connector.class": "file-source",
+            "file": path.display().to_string(),
+            "format": "json",
+            "topic": args.topic,
+        }),
+        None => json!({
+            "connector.class": "datagen",
+            "topic": args.topic,
+            "rate": args.rate.to_string(),
+            "seed": "42",
+        }),
     };
-    let sink = json!({"connector.class": "file-sink", "topics": args.topic, "tasks.max": SINK_TASKS.to_string(),
-        "file": args.output.display().to_string()});
+    let sink = json!({
+        "connector.class": "file-sink",
+        "topics": args.topic,
+        "tasks.max": SINK_TASKS.to_string(),
+        "file": args.output.display().to_string(),
+    });
     let client = reqwest::Client::new();
     for (name, config) in [(SOURCE, source), (SINK, sink)] {
         let response = client
@@ -187,16 +218,25 @@ fn banner(args: &QuickstartArgs, base: &str, bootstrap: &str) {
         Some(p) => format!("streaming {}", p.display()),
         None => format!("generating {} page views/s", args.rate),
     };
-    println!("Sluice quickstart: {what} into topic '{}' on {bootstrap}", args.topic);
+    println!(
+        "Sluice quickstart: {what} into topic '{}' on {bootstrap}",
+        args.topic
+    );
     println!("  sink output:  tail -f {}", args.output.display());
     println!("  connectors:   curl -s {base}/connectors?expand=status");
     println!("  metrics:      curl -s {base}/metrics");
     println!("  stop:         Ctrl-C");
 }
 
-async fn progress(running: &modes::Running, args: &QuickstartArgs, shutdown: impl Future<Output = ()>) {
+async fn progress(
+    running: &modes::Running,
+    args: &QuickstartArgs,
+    shutdown: impl Future<Output = ()>,
+) {
     let metrics = running.worker.metrics().clone();
-    let deadline = args.duration.map(|d| Instant::now() + Duration::from_secs(d));
+    let deadline = args
+        .duration
+        .map(|d| Instant::now() + Duration::from_secs(d));
     let tty = std::io::stdout().is_terminal();
     let mut ticker = tokio::time::interval(Duration::from_secs(1));
     let (mut last_sent, mut last_written) = (0u64, 0u64);
@@ -232,7 +272,11 @@ async fn progress(running: &modes::Running, args: &QuickstartArgs, shutdown: imp
 
 /// Stops the source, then waits (up to 30 s) until the sink has written what it sent.
 async fn drain(running: &modes::Running, sink_tasks: u32) -> (u64, u64) {
-    if let Err(e) = running.worker.set_target(SOURCE, TargetState::Stopped).await {
+    if let Err(e) = running
+        .worker
+        .set_target(SOURCE, TargetState::Stopped)
+        .await
+    {
         tracing::warn!(error = %e, "stopping the source failed");
     }
     let metrics = running.worker.metrics();

@@ -125,7 +125,11 @@ impl ConfigKey {
         default: impl Into<String>,
         doc: impl Into<String>,
     ) -> Self {
-        Self { default: Some(default.into()), importance: Importance::Medium, ..Self::required(name, kind, doc) }
+        Self {
+            default: Some(default.into()),
+            importance: Importance::Medium,
+            ..Self::required(name, kind, doc)
+        }
     }
 
     /// Sets the extra check.
@@ -164,13 +168,13 @@ impl ConfigKey {
                 self.name,
                 allowed.join(", ")
             )),
-            Check::NonEmpty if value.trim().is_empty() => {
-                Err(format!("Invalid value for configuration {}: must not be empty", self.name))
-            }
+            Check::NonEmpty if value.trim().is_empty() => Err(format!(
+                "Invalid value for configuration {}: must not be empty",
+                self.name
+            )),
             Check::NonEmpty => Ok(()),
-            Check::Custom(rule) => {
-                rule(value).map_err(|m| format!("Invalid value {value} for configuration {}: {m}", self.name))
-            }
+            Check::Custom(rule) => rule(value)
+                .map_err(|m| format!("Invalid value {value} for configuration {}: {m}", self.name)),
         }
     }
 
@@ -180,7 +184,9 @@ impl ConfigKey {
             ConfigType::Int => v.parse::<i32>().is_ok(),
             ConfigType::Long => v.parse::<i64>().is_ok(),
             ConfigType::Double => v.parse::<f64>().is_ok(),
-            ConfigType::Boolean => v.eq_ignore_ascii_case("true") || v.eq_ignore_ascii_case("false"),
+            ConfigType::Boolean => {
+                v.eq_ignore_ascii_case("true") || v.eq_ignore_ascii_case("false")
+            }
             _ => true,
         };
         if ok {
@@ -228,12 +234,15 @@ impl ConfigDef {
             match (settings.get(&full), &key.default) {
                 (Some(v), _) => {
                     if let Err(m) = key.check_value(v) {
-                        problems.push((full, m.replace(&key.name, &format!("{prefix}{}", key.name))));
+                        problems
+                            .push((full, m.replace(&key.name, &format!("{prefix}{}", key.name))));
                     }
                 }
                 (None, None) => problems.push((
                     full.clone(),
-                    format!("Missing required configuration \"{full}\" which has no default value."),
+                    format!(
+                        "Missing required configuration \"{full}\" which has no default value."
+                    ),
                 )),
                 (None, Some(_)) => {}
             }
@@ -243,7 +252,11 @@ impl ConfigDef {
 
     /// Typed access to `settings` under `prefix`, with this definition's defaults.
     pub fn view<'a>(&'a self, settings: &'a Settings, prefix: &'a str) -> Config<'a> {
-        Config { def: self, settings, prefix }
+        Config {
+            def: self,
+            settings,
+            prefix,
+        }
     }
 }
 
@@ -263,7 +276,11 @@ impl Config<'_> {
             .get(name)
             .ok_or_else(|| Error::fatal(format!("configuration \"{name}\" is not declared")))?;
         let full = format!("{}{name}", self.prefix);
-        let text = self.settings.get(&full).cloned().or_else(|| key.default.clone());
+        let text = self
+            .settings
+            .get(&full)
+            .cloned()
+            .or_else(|| key.default.clone());
         if let Some(v) = &text {
             key.check_value(v).map_err(Error::config)?;
         }
@@ -272,8 +289,12 @@ impl Config<'_> {
 
     /// A string, or an error if it is required and missing.
     pub fn string(&self, name: &str) -> Result<String> {
-        self.raw(name)?
-            .ok_or_else(|| Error::config(format!("Missing required configuration \"{}{name}\"", self.prefix)))
+        self.raw(name)?.ok_or_else(|| {
+            Error::config(format!(
+                "Missing required configuration \"{}{name}\"",
+                self.prefix
+            ))
+        })
     }
 
     /// A string that may be unset (empty means unset).
@@ -284,13 +305,17 @@ impl Config<'_> {
     /// A 64-bit integer.
     pub fn long(&self, name: &str) -> Result<i64> {
         let text = self.string(name)?;
-        text.trim().parse().map_err(|_| Error::config(format!("\"{name}\" must be an integer")))
+        text.trim()
+            .parse()
+            .map_err(|_| Error::config(format!("\"{name}\" must be an integer")))
     }
 
     /// A floating-point number.
     pub fn double(&self, name: &str) -> Result<f64> {
         let text = self.string(name)?;
-        text.trim().parse().map_err(|_| Error::config(format!("\"{name}\" must be a number")))
+        text.trim()
+            .parse()
+            .map_err(|_| Error::config(format!("\"{name}\" must be a number")))
     }
 
     /// A boolean.
@@ -306,14 +331,21 @@ impl Config<'_> {
 
 /// Splits a comma-separated list, trimming items and dropping empty ones.
 pub fn split_list(text: &str) -> Vec<String> {
-    text.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
+    text.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// The settings under `prefix`, with the prefix removed.
 pub fn with_prefix(settings: &Settings, prefix: &str) -> Settings {
     settings
         .iter()
-        .filter_map(|(k, v)| k.strip_prefix(prefix).map(|rest| (rest.to_owned(), v.clone())))
+        .filter_map(|(k, v)| {
+            k.strip_prefix(prefix)
+                .map(|rest| (rest.to_owned(), v.clone()))
+        })
         .collect()
 }
 
@@ -324,7 +356,10 @@ mod tests {
     fn def() -> ConfigDef {
         ConfigDef::new()
             .key(ConfigKey::required("file", ConfigType::String, "path").check(Check::NonEmpty))
-            .key(ConfigKey::optional("batch.size", ConfigType::Int, "10", "n").check(Check::Range(1, 100)))
+            .key(
+                ConfigKey::optional("batch.size", ConfigType::Int, "10", "n")
+                    .check(Check::Range(1, 100)),
+            )
     }
 
     #[test]
@@ -334,9 +369,15 @@ mod tests {
         let problems = def().check(&s, "");
         assert_eq!(problems.len(), 2);
         assert_eq!(problems[0].0, "file");
-        assert!(problems[0].1.contains("Missing required configuration \"file\""));
+        assert!(problems[0]
+            .1
+            .contains("Missing required configuration \"file\""));
         assert_eq!(problems[1].0, "batch.size");
-        assert!(problems[1].1.contains("between 1 and 100"), "{}", problems[1].1);
+        assert!(
+            problems[1].1.contains("between 1 and 100"),
+            "{}",
+            problems[1].1
+        );
     }
 
     #[test]
@@ -345,7 +386,11 @@ mod tests {
         s.insert("transforms.a.batch.size".into(), "x".into());
         let problems = def().check(&s, "transforms.a.");
         assert_eq!(problems[0].0, "transforms.a.file");
-        assert!(problems[1].1.contains("transforms.a.batch.size"), "{}", problems[1].1);
+        assert!(
+            problems[1].1.contains("transforms.a.batch.size"),
+            "{}",
+            problems[1].1
+        );
     }
 
     #[test]

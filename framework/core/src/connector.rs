@@ -60,11 +60,17 @@ pub trait ConnectorPlugin: Send + Sync {
     }
     /// Creates a sink task for one task configuration.
     fn sink_task(&self, _settings: &Settings) -> Result<Box<dyn SinkTask>> {
-        Err(Error::config(format!("{} is not a sink connector", self.class())))
+        Err(Error::config(format!(
+            "{} is not a sink connector",
+            self.class()
+        )))
     }
     /// Creates a source task for one task configuration.
     fn source_task(&self, _settings: &Settings) -> Result<Box<dyn SourceTask>> {
-        Err(Error::config(format!("{} is not a source connector", self.class())))
+        Err(Error::config(format!(
+            "{} is not a source connector",
+            self.class()
+        )))
     }
 }
 

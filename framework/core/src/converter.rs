@@ -33,7 +33,10 @@ pub struct Data {
 impl Data {
     /// A value without a schema.
     pub fn schemaless(value: Value) -> Self {
-        Self { schema: None, value }
+        Self {
+            schema: None,
+            value,
+        }
     }
 }
 
@@ -49,7 +52,10 @@ pub trait Converter: Send + Sync {
 pub const CONVERTER_CLASSES: &[(&str, &str)] = &[
     ("json", "org.apache.kafka.connect.json.JsonConverter"),
     ("string", "org.apache.kafka.connect.storage.StringConverter"),
-    ("bytes", "org.apache.kafka.connect.converters.ByteArrayConverter"),
+    (
+        "bytes",
+        "org.apache.kafka.connect.converters.ByteArrayConverter",
+    ),
 ];
 
 /// Builds a converter from its class (full name or alias) and its own settings, the keys that
@@ -87,7 +93,9 @@ impl JsonConverter {
             None => Ok(default),
             Some(v) if v.eq_ignore_ascii_case("true") => Ok(true),
             Some(v) if v.eq_ignore_ascii_case("false") => Ok(false),
-            Some(v) => Err(Error::config(format!("{key} must be true or false, not \"{v}\""))),
+            Some(v) => Err(Error::config(format!(
+                "{key} must be true or false, not \"{v}\""
+            ))),
         };
         Ok(Self {
             schemas_enable: flag("schemas.enable", true)?,
@@ -99,7 +107,8 @@ impl JsonConverter {
         let Value::Map(mut map) = value else {
             return Err(envelope_error());
         };
-        let well_formed = map.len() == 2 && map.contains_key("schema") && map.contains_key("payload");
+        let well_formed =
+            map.len() == 2 && map.contains_key("schema") && map.contains_key("payload");
         if !well_formed {
             return Err(envelope_error());
         }
@@ -109,7 +118,10 @@ impl JsonConverter {
             schema_json => {
                 let schema = Arc::new(Schema::from_json(&schema_json)?);
                 let value = typed(&schema, payload, self.replace_null_with_default)?;
-                Ok(Data { schema: Some(schema), value })
+                Ok(Data {
+                    schema: Some(schema),
+                    value,
+                })
             }
         }
     }
@@ -124,7 +136,9 @@ fn envelope_error() -> Error {
 
 impl Converter for JsonConverter {
     fn to_data(&self, _topic: &str, bytes: Option<&[u8]>) -> Result<Data> {
-        let Some(bytes) = bytes else { return Ok(Data::schemaless(Value::Null)) };
+        let Some(bytes) = bytes else {
+            return Ok(Data::schemaless(Value::Null));
+        };
         let value = json::parse(bytes)?;
         if self.schemas_enable {
             self.unwrap_envelope(value)
@@ -159,7 +173,10 @@ fn typed(schema: &Schema, value: Value, replace_null: bool) -> Result<Value> {
                 typed(schema, default.clone(), false)
             }
             (_, true) => Ok(Value::Null),
-            _ => Err(Error::data(format!("null for a required {} value", schema.kind.as_str()))),
+            _ => Err(Error::data(format!(
+                "null for a required {} value",
+                schema.kind.as_str()
+            ))),
         };
     }
     match schema.name.as_deref() {
@@ -208,8 +225,12 @@ fn int_in_range(value: Value, min: i64, max: i64, name: &str) -> Result<Value> {
 }
 
 fn typed_array(schema: &Schema, value: Value, replace_null: bool) -> Result<Value> {
-    let Value::Array(items) = value else { return Err(mismatch("array", &value)) };
-    let Some(item_schema) = &schema.items else { return Ok(Value::Array(items)) };
+    let Value::Array(items) = value else {
+        return Err(mismatch("array", &value));
+    };
+    let Some(item_schema) = &schema.items else {
+        return Ok(Value::Array(items));
+    };
     items
         .into_iter()
         .map(|item| typed(item_schema, item, replace_null))
@@ -218,8 +239,12 @@ fn typed_array(schema: &Schema, value: Value, replace_null: bool) -> Result<Valu
 }
 
 fn typed_map(schema: &Schema, value: Value, replace_null: bool) -> Result<Value> {
-    let Value::Map(map) = value else { return Err(mismatch("map", &value)) };
-    let Some(value_schema) = &schema.items else { return Ok(Value::Map(map)) };
+    let Value::Map(map) = value else {
+        return Err(mismatch("map", &value));
+    };
+    let Some(value_schema) = &schema.items else {
+        return Ok(Value::Map(map));
+    };
     map.into_iter()
         .map(|(k, v)| Ok((k, typed(value_schema, v, replace_null)?)))
         .collect::<Result<_>>()
@@ -227,7 +252,9 @@ fn typed_map(schema: &Schema, value: Value, replace_null: bool) -> Result<Value>
 }
 
 fn typed_struct(schema: &Schema, value: Value, replace_null: bool) -> Result<Value> {
-    let Value::Map(mut map) = value else { return Err(mismatch("struct", &value)) };
+    let Value::Map(mut map) = value else {
+        return Err(mismatch("struct", &value));
+    };
     let mut out = Map::with_capacity(schema.fields.len());
     for field in &schema.fields {
         let v = match map.swap_remove(&field.name) {
@@ -235,20 +262,27 @@ fn typed_struct(schema: &Schema, value: Value, replace_null: bool) -> Result<Val
             // An absent field takes its default: that is what a default is for.
             None => typed(&field.schema, Value::Null, true),
         };
-        out.insert(field.name.clone(), v.map_err(|e| e.context(format!("field {}", field.name)))?);
+        out.insert(
+            field.name.clone(),
+            v.map_err(|e| e.context(format!("field {}", field.name)))?,
+        );
     }
     Ok(Value::Map(out))
 }
 
 fn timestamp_from_millis(value: &Value) -> Result<Value> {
-    let ms = value.as_i64().ok_or_else(|| mismatch("epoch milliseconds", value))?;
+    let ms = value
+        .as_i64()
+        .ok_or_else(|| mismatch("epoch milliseconds", value))?;
     DateTime::from_timestamp_millis(ms)
         .map(Value::Timestamp)
         .ok_or_else(|| Error::data(format!("timestamp {ms} ms is out of range")))
 }
 
 fn date_from_days(value: &Value) -> Result<Value> {
-    let days = value.as_i64().ok_or_else(|| mismatch("days since the epoch", value))?;
+    let days = value
+        .as_i64()
+        .ok_or_else(|| mismatch("days since the epoch", value))?;
     let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
     epoch
         .checked_add_signed(Duration::days(days))
@@ -258,7 +292,8 @@ fn date_from_days(value: &Value) -> Result<Value> {
 
 fn decimal_scale(schema: &Schema) -> Result<i64> {
     let text = schema.parameter("scale").unwrap_or("0");
-    text.parse().map_err(|_| Error::data(format!("decimal scale \"{text}\" is not an integer")))
+    text.parse()
+        .map_err(|_| Error::data(format!("decimal scale \"{text}\" is not an integer")))
 }
 
 fn decimal_from_payload(schema: &Schema, value: &Value) -> Result<Value> {
@@ -280,7 +315,9 @@ fn decimal_from_payload(schema: &Schema, value: &Value) -> Result<Value> {
 }
 
 fn bytes_from_base64(value: &Value) -> Result<Bytes> {
-    let text = value.as_str().ok_or_else(|| mismatch("base64 string", value))?;
+    let text = value
+        .as_str()
+        .ok_or_else(|| mismatch("base64 string", value))?;
     base64::engine::general_purpose::STANDARD
         .decode(text)
         .map(Bytes::from)
@@ -299,7 +336,8 @@ fn untyped(schema: &Schema, value: &Value) -> Result<Value> {
         (Some(schema::DECIMAL), Value::Decimal(d)) => {
             let scaled = d.with_scale(decimal_scale(schema)?);
             let (unscaled, _) = scaled.as_bigint_and_exponent();
-            let encoded = base64::engine::general_purpose::STANDARD.encode(unscaled.to_signed_bytes_be());
+            let encoded =
+                base64::engine::general_purpose::STANDARD.encode(unscaled.to_signed_bytes_be());
             Value::String(encoded)
         }
         (_, Value::Bytes(b)) => Value::String(base64::engine::general_purpose::STANDARD.encode(b)),
@@ -325,7 +363,9 @@ pub struct StringConverter;
 
 impl Converter for StringConverter {
     fn to_data(&self, _topic: &str, bytes: Option<&[u8]>) -> Result<Data> {
-        let Some(bytes) = bytes else { return Ok(Data::schemaless(Value::Null)) };
+        let Some(bytes) = bytes else {
+            return Ok(Data::schemaless(Value::Null));
+        };
         let text = std::str::from_utf8(bytes)
             .map_err(|e| Error::data(format!("value is not valid UTF-8: {e}")))?;
         Ok(Data::schemaless(Value::String(text.to_owned())))
@@ -385,12 +425,18 @@ mod tests {
         assert_eq!(v.get_path("at"), Some(&Value::Timestamp(at)));
         let day = NaiveDate::from_ymd_opt(1000, 1, 1).unwrap();
         assert_eq!(v.get_path("day"), Some(&Value::Date(day)));
-        assert_eq!(v.get_path("name"), Some(&Value::Null), "explicit null is kept");
+        assert_eq!(
+            v.get_path("name"),
+            Some(&Value::Null),
+            "explicit null is kept"
+        );
     }
 
     #[test]
     fn plain_json_with_schemas_enabled_is_a_data_error() {
-        let err = json_converter(true).to_data("t", Some(br#"{"id":1}"#)).unwrap_err();
+        let err = json_converter(true)
+            .to_data("t", Some(br#"{"id":1}"#))
+            .unwrap_err();
         assert!(err.message.contains("schemas.enable"), "{}", err.message);
     }
 
@@ -400,7 +446,10 @@ mod tests {
             "parameters":{"scale":"2"}},"payload":"AeJA"}"#;
         let conv = json_converter(true);
         let data = conv.to_data("t", Some(text)).unwrap();
-        assert_eq!(data.value, Value::Decimal(BigDecimal::from_str("1234.56").unwrap()));
+        assert_eq!(
+            data.value,
+            Value::Decimal(BigDecimal::from_str("1234.56").unwrap())
+        );
         let back = conv.from_data("t", &data).unwrap().unwrap();
         let again = conv.to_data("t", Some(&back)).unwrap();
         assert_eq!(again, data);
@@ -410,7 +459,10 @@ mod tests {
     fn tombstones_stay_null() {
         let conv = json_converter(false);
         assert_eq!(conv.to_data("t", None).unwrap().value, Value::Null);
-        assert_eq!(conv.from_data("t", &Data::schemaless(Value::Null)).unwrap(), None);
+        assert_eq!(
+            conv.from_data("t", &Data::schemaless(Value::Null)).unwrap(),
+            None
+        );
     }
 
     #[test]

@@ -46,22 +46,34 @@ pub struct Error {
 impl Error {
     /// A configuration error.
     pub fn config(message: impl Into<String>) -> Self {
-        Self { fault: Fault::Config, message: message.into() }
+        Self {
+            fault: Fault::Config,
+            message: message.into(),
+        }
     }
 
     /// A per-record data error.
     pub fn data(message: impl Into<String>) -> Self {
-        Self { fault: Fault::Data, message: message.into() }
+        Self {
+            fault: Fault::Data,
+            message: message.into(),
+        }
     }
 
     /// A failure that a later retry may fix.
     pub fn transient(message: impl Into<String>) -> Self {
-        Self { fault: Fault::Transient, message: message.into() }
+        Self {
+            fault: Fault::Transient,
+            message: message.into(),
+        }
     }
 
     /// A failure that stops the task.
     pub fn fatal(message: impl Into<String>) -> Self {
-        Self { fault: Fault::Fatal, message: message.into() }
+        Self {
+            fault: Fault::Fatal,
+            message: message.into(),
+        }
     }
 
     /// Whether retrying the same call can help.
@@ -71,7 +83,10 @@ impl Error {
 
     /// Prefixes the message with context, keeping the fault.
     pub fn context(self, context: impl fmt::Display) -> Self {
-        Self { fault: self.fault, message: format!("{context}: {}", self.message) }
+        Self {
+            fault: self.fault,
+            message: format!("{context}: {}", self.message),
+        }
     }
 }
 

@@ -108,7 +108,9 @@ fn number_from_text(bytes: &[u8]) -> Value {
     }
     match text.parse::<f64>() {
         Ok(f) if f.is_finite() => Value::Float(f),
-        _ => BigDecimal::from_str(text).map(Value::Decimal).unwrap_or(Value::Null),
+        _ => BigDecimal::from_str(text)
+            .map(Value::Decimal)
+            .unwrap_or(Value::Null),
     }
 }
 
@@ -214,9 +216,15 @@ mod tests {
     #[test]
     fn integers_keep_their_exact_value() {
         assert_eq!(parse(b"9223372036854775807").unwrap(), Value::Int(i64::MAX));
-        assert_eq!(parse(b"18446744073709551615").unwrap(), Value::UInt(u64::MAX));
+        assert_eq!(
+            parse(b"18446744073709551615").unwrap(),
+            Value::UInt(u64::MAX)
+        );
         assert_eq!(roundtrip("123456789012345678901"), "123456789012345678901");
-        assert_eq!(roundtrip("-123456789012345678901"), "-123456789012345678901");
+        assert_eq!(
+            roundtrip("-123456789012345678901"),
+            "-123456789012345678901"
+        );
     }
 
     #[test]
@@ -231,7 +239,10 @@ mod tests {
     fn objects_keep_key_order_and_escapes() {
         let text = r#"{"z":1,"a":{"q":"say \"hi\"\n","e":[]},"m":null}"#;
         assert_eq!(roundtrip(text), text);
-        assert_eq!(roundtrip(r#"{"t":"\ud83e\udd17"}"#), "{\"t\":\"\u{1F917}\"}");
+        assert_eq!(
+            roundtrip(r#"{"t":"\ud83e\udd17"}"#),
+            "{\"t\":\"\u{1F917}\"}"
+        );
         assert_eq!(roundtrip(r#"["\u0001"]"#), r#"["\u0001"]"#);
     }
 

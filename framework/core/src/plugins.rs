@@ -13,12 +13,20 @@ use crate::converter::CONVERTER_CLASSES;
 use crate::transform::{PredicatePlugin, TransformPlugin};
 
 /// Keys below these prefixes pass through to the Kafka clients.
-pub const CLIENT_OVERRIDE_PREFIXES: &[&str] =
-    &["consumer.override.", "producer.override.", "admin.override."];
+pub const CLIENT_OVERRIDE_PREFIXES: &[&str] = &[
+    "consumer.override.",
+    "producer.override.",
+    "admin.override.",
+];
 
 /// Keys a converter may take below `key.converter.`, `value.converter.`, `header.converter.`.
-const CONVERTER_KEYS: &[&str] =
-    &["schemas.enable", "schemas.cache.size", "decimal.format", "replace.null.with.default", "encoding"];
+const CONVERTER_KEYS: &[&str] = &[
+    "schemas.enable",
+    "schemas.cache.size",
+    "decimal.format",
+    "replace.null.with.default",
+    "encoding",
+];
 
 /// Every plugin this build knows.
 #[derive(Clone, Default)]
@@ -40,19 +48,25 @@ impl Plugins {
     /// Finds a connector by full class name, simple class name or alias.
     pub fn connector(&self, name: &str) -> Option<&Arc<dyn ConnectorPlugin>> {
         let name = name.trim();
-        self.connectors.iter().find(|p| matches_class(name, p.class(), p.aliases()))
+        self.connectors
+            .iter()
+            .find(|p| matches_class(name, p.class(), p.aliases()))
     }
 
     /// Finds a transform by class name or alias.
     pub fn transform(&self, name: &str) -> Option<&Arc<dyn TransformPlugin>> {
         let name = name.trim();
-        self.transforms.iter().find(|p| matches_class(name, p.class(), p.aliases()))
+        self.transforms
+            .iter()
+            .find(|p| matches_class(name, p.class(), p.aliases()))
     }
 
     /// Finds a predicate by class name or alias.
     pub fn predicate(&self, name: &str) -> Option<&Arc<dyn PredicatePlugin>> {
         let name = name.trim();
-        self.predicates.iter().find(|p| matches_class(name, p.class(), p.aliases()))
+        self.predicates
+            .iter()
+            .find(|p| matches_class(name, p.class(), p.aliases()))
     }
 
     /// Validates a complete connector configuration.
@@ -60,9 +74,14 @@ impl Plugins {
         let mut v = Validation::new(settings);
         let common = common_def();
         v.check_def(&common, "", settings);
-        let plugin = settings.get("connector.class").and_then(|c| self.connector(c));
+        let plugin = settings
+            .get("connector.class")
+            .and_then(|c| self.connector(c));
         match (settings.get("connector.class"), plugin) {
-            (Some(c), None) => v.error("connector.class", format!("Unknown connector class \"{c}\"")),
+            (Some(c), None) => v.error(
+                "connector.class",
+                format!("Unknown connector class \"{c}\""),
+            ),
             (_, Some(plugin)) => self.validate_plugin(&mut v, plugin.as_ref(), settings),
             (None, None) => {}
         }
@@ -71,7 +90,12 @@ impl Plugins {
         v
     }
 
-    fn validate_plugin(&self, v: &mut Validation, plugin: &dyn ConnectorPlugin, settings: &Settings) {
+    fn validate_plugin(
+        &self,
+        v: &mut Validation,
+        plugin: &dyn ConnectorPlugin,
+        settings: &Settings,
+    ) {
         v.class = plugin.class().to_owned();
         let kind_def = match plugin.kind() {
             ConnectorKind::Sink => sink_def(),
@@ -96,7 +120,10 @@ impl Plugins {
             if let Some(p) = settings.get(&format!("{prefix}predicate")) {
                 let declared = split_list(settings.get("predicates").map_or("", String::as_str));
                 if !declared.contains(p) {
-                    v.error(&format!("{prefix}predicate"), format!("Predicate \"{p}\" is not in \"predicates\""));
+                    v.error(
+                        &format!("{prefix}predicate"),
+                        format!("Predicate \"{p}\" is not in \"predicates\""),
+                    );
                 }
             }
         }
@@ -111,9 +138,23 @@ impl Plugins {
     fn transform_def(&self, settings: &Settings, prefix: &str, v: &mut Validation) -> ConfigDef {
         let type_key = format!("{prefix}type");
         let mut def = ConfigDef::new()
-            .key(ConfigKey::required("type", ConfigType::Class, "The transform's class or alias."))
-            .key(ConfigKey::optional("predicate", ConfigType::String, "", "Alias of the predicate gating it."))
-            .key(ConfigKey::optional("negate", ConfigType::Boolean, "false", "Apply when the predicate is false."));
+            .key(ConfigKey::required(
+                "type",
+                ConfigType::Class,
+                "The transform's class or alias.",
+            ))
+            .key(ConfigKey::optional(
+                "predicate",
+                ConfigType::String,
+                "",
+                "Alias of the predicate gating it.",
+            ))
+            .key(ConfigKey::optional(
+                "negate",
+                ConfigType::Boolean,
+                "false",
+                "Apply when the predicate is false.",
+            ));
         match settings.get(&type_key) {
             Some(t) => match self.transform(t) {
                 Some(plugin) => def.keys.extend(plugin.config_def().keys),
@@ -126,8 +167,11 @@ impl Plugins {
 
     fn predicate_def(&self, settings: &Settings, prefix: &str, v: &mut Validation) -> ConfigDef {
         let type_key = format!("{prefix}type");
-        let mut def = ConfigDef::new()
-            .key(ConfigKey::required("type", ConfigType::Class, "The predicate's class or alias."));
+        let mut def = ConfigDef::new().key(ConfigKey::required(
+            "type",
+            ConfigType::Class,
+            "The predicate's class or alias.",
+        ));
         if let Some(t) = settings.get(&type_key) {
             match self.predicate(t) {
                 Some(plugin) => def.keys.extend(plugin.config_def().keys),
@@ -174,55 +218,176 @@ fn converter_check() -> Check {
 
 /// Keys every connector takes, as Kafka Connect's `ConnectorConfig`.
 pub fn common_def() -> ConfigDef {
-    let s = ConfigType::String;
+    use ConfigType::{Boolean, Class, Int, List, Long, String as Text};
+    const ERRORS: &str = "Error Handling";
+    const TOLERANCE: &str = "none: a bad record fails the task; all: bad records are skipped \
+                             (and sent to the dead-letter topic when one is set).";
+    let name = ConfigKey::required("name", Text, "Globally unique name of the connector.");
+    let tasks = ConfigKey::optional("tasks.max", Int, "1", "Maximum number of tasks.");
+    let key = ConfigKey::optional(
+        "key.converter",
+        Class,
+        "",
+        "Key converter; else the worker's.",
+    );
+    let value = ConfigKey::optional(
+        "value.converter",
+        Class,
+        "",
+        "Value converter; else the worker's.",
+    );
+    let reload = ConfigKey::optional("config.action.reload", Text, "restart", "On config change.");
+    let tolerance = ConfigKey::optional("errors.tolerance", Text, "none", TOLERANCE);
     ConfigDef::new()
-        .key(ConfigKey::required("name", s, "Globally unique name of the connector.").check(Check::NonEmpty))
-        .key(ConfigKey::required("connector.class", ConfigType::Class, "Connector class or alias."))
-        .key(ConfigKey::optional("tasks.max", ConfigType::Int, "1", "Maximum number of tasks.")
-            .check(Check::Range(1, 1024)).importance(Importance::High))
-        .key(ConfigKey::optional("tasks.max.enforce", ConfigType::Boolean, "true", "Accepted for compatibility."))
-        .key(ConfigKey::optional("key.converter", ConfigType::Class, "", "Key converter; the worker's when unset.")
-            .check(converter_check()))
-        .key(ConfigKey::optional("value.converter", ConfigType::Class, "", "Value converter; the worker's when unset.")
-            .check(converter_check()))
-        .key(ConfigKey::optional("header.converter", ConfigType::Class, "", "Accepted for compatibility; headers stay bytes."))
-        .key(ConfigKey::optional("transforms", ConfigType::List, "", "Aliases of the transforms, in order.").group("Transforms"))
-        .key(ConfigKey::optional("predicates", ConfigType::List, "", "Aliases of the predicates.").group("Predicates"))
-        .key(ConfigKey::optional("config.action.reload", s, "restart", "What to do when a referenced config changes.")
-            .check(Check::OneOf(&["none", "restart"])))
-        .key(ConfigKey::optional("config.allow.unknown", ConfigType::Boolean, "false",
-            "Accept keys no plugin declares (they are ignored)."))
-        .key(ConfigKey::optional("errors.retry.timeout", ConfigType::Long, "0",
-            "How long to retry a failed operation, in ms; -1 is forever.").group("Error Handling"))
-        .key(ConfigKey::optional("errors.retry.delay.max.ms", ConfigType::Long, "60000",
-            "Longest wait between retries, in ms.").group("Error Handling"))
-        .key(ConfigKey::optional("errors.tolerance", s, "none",
-            "none: a bad record fails the task; all: bad records are skipped (and sent to the dead-letter topic when set).")
-            .check(Check::OneOf(&["none", "all"])).group("Error Handling"))
-        .key(ConfigKey::optional("errors.log.enable", ConfigType::Boolean, "false", "Log each error.").group("Error Handling"))
-        .key(ConfigKey::optional("errors.log.include.messages", ConfigType::Boolean, "false",
-            "Include the record's coordinates in error logs.").group("Error Handling"))
+        .key(name.check(Check::NonEmpty))
+        .key(ConfigKey::required(
+            "connector.class",
+            Class,
+            "Connector class or alias.",
+        ))
+        .key(
+            tasks
+                .check(Check::Range(1, 1024))
+                .importance(Importance::High),
+        )
+        .key(ConfigKey::optional(
+            "tasks.max.enforce",
+            Boolean,
+            "true",
+            "For compatibility.",
+        ))
+        .key(key.check(converter_check()))
+        .key(value.check(converter_check()))
+        .key(ConfigKey::optional(
+            "header.converter",
+            Class,
+            "",
+            "Ignored: headers stay bytes.",
+        ))
+        .key(ConfigKey::optional(
+            "transforms",
+            List,
+            "",
+            "Transform aliases, in order.",
+        ))
+        .key(ConfigKey::optional(
+            "predicates",
+            List,
+            "",
+            "Predicate aliases.",
+        ))
+        .key(reload.check(Check::OneOf(&["none", "restart"])))
+        .key(ConfigKey::optional(
+            "config.allow.unknown",
+            Boolean,
+            "false",
+            "Accept keys no plugin declares (they are ignored).",
+        ))
+        .key(
+            ConfigKey::optional("errors.retry.timeout", Long, "0", "Retry time, ms.").group(ERRORS),
+        )
+        .key(
+            ConfigKey::optional(
+                "errors.retry.delay.max.ms",
+                Long,
+                "60000",
+                "Longest wait, ms.",
+            )
+            .group(ERRORS),
+        )
+        .key(
+            tolerance
+                .check(Check::OneOf(&["none", "all"]))
+                .group(ERRORS),
+        )
+        .key(
+            ConfigKey::optional("errors.log.enable", Boolean, "false", "Log each error.")
+                .group(ERRORS),
+        )
+        .key(
+            ConfigKey::optional(
+                "errors.log.include.messages",
+                Boolean,
+                "false",
+                "Log coordinates.",
+            )
+            .group(ERRORS),
+        )
 }
 
 /// Keys every sink takes, as Kafka Connect's `SinkConnectorConfig`, plus the batcher's.
 pub fn sink_def() -> ConfigDef {
     let s = ConfigType::String;
     ConfigDef::new()
-        .key(ConfigKey::optional("topics", ConfigType::List, "", "Topics to read."))
-        .key(ConfigKey::optional("topics.regex", s, "", "Regular expression of topics to read."))
-        .key(ConfigKey::optional("errors.deadletterqueue.topic.name", s, "",
-            "Dead-letter topic for records that fail (with errors.tolerance=all).").group("Error Handling"))
-        .key(ConfigKey::optional("errors.deadletterqueue.topic.replication.factor", ConfigType::Int, "3",
-            "Replication factor of the dead-letter topic when created.").group("Error Handling"))
-        .key(ConfigKey::optional("errors.deadletterqueue.context.headers.enable", ConfigType::Boolean, "false",
-            "Add __connect.errors.* headers to dead-letter records.").group("Error Handling"))
-        .key(ConfigKey::optional("batch.max.records", ConfigType::Int, "500", "Most records per sink write.")
-            .check(Check::Range(1, 1_000_000)).group("Batching"))
-        .key(ConfigKey::optional("batch.max.bytes", ConfigType::Int, "1048576", "Most bytes per sink write.")
-            .check(Check::Range(1, 1 << 30)).group("Batching"))
-        .key(ConfigKey::optional("batch.linger.ms", ConfigType::Int, "50",
-            "How long a partial batch waits for more records before it is written.")
-            .check(Check::Range(0, 3_600_000)).group("Batching"))
+        .key(ConfigKey::optional(
+            "topics",
+            ConfigType::List,
+            "",
+            "Topics to read.",
+        ))
+        .key(ConfigKey::optional(
+            "topics.regex",
+            s,
+            "",
+            "Regular expression of topics to read.",
+        ))
+        .key(
+            ConfigKey::optional(
+                "errors.deadletterqueue.topic.name",
+                s,
+                "",
+                "Dead-letter topic for records that fail (with errors.tolerance=all).",
+            )
+            .group("Error Handling"),
+        )
+        .key(
+            ConfigKey::optional(
+                "errors.deadletterqueue.topic.replication.factor",
+                ConfigType::Int,
+                "3",
+                "Replication factor of the dead-letter topic when created.",
+            )
+            .group("Error Handling"),
+        )
+        .key(
+            ConfigKey::optional(
+                "errors.deadletterqueue.context.headers.enable",
+                ConfigType::Boolean,
+                "false",
+                "Add __connect.errors.* headers to dead-letter records.",
+            )
+            .group("Error Handling"),
+        )
+        .key(
+            ConfigKey::optional(
+                "batch.max.records",
+                ConfigType::Int,
+                "500",
+                "Most records per sink write.",
+            )
+            .check(Check::Range(1, 1_000_000))
+            .group("Batching"),
+        )
+        .key(
+            ConfigKey::optional(
+                "batch.max.bytes",
+                ConfigType::Int,
+                "1048576",
+                "Most bytes per sink write.",
+            )
+            .check(Check::Range(1, 1 << 30))
+            .group("Batching"),
+        )
+        .key(
+            ConfigKey::optional(
+                "batch.linger.ms",
+                ConfigType::Int,
+                "50",
+                "How long a partial batch waits for more records before it is written.",
+            )
+            .check(Check::Range(0, 3_600_000))
+            .group("Batching"),
+        )
 }
 
 /// The outcome of validating one key.
@@ -250,7 +415,10 @@ pub struct Validation {
 impl Validation {
     fn new(settings: &Settings) -> Self {
         let class = settings.get("connector.class").cloned().unwrap_or_default();
-        Self { class, configs: Vec::new() }
+        Self {
+            class,
+            configs: Vec::new(),
+        }
     }
 
     /// Number of problems across all keys.
@@ -260,13 +428,20 @@ impl Validation {
 
     /// Every problem, in order.
     pub fn errors(&self) -> Vec<String> {
-        self.configs.iter().flat_map(|c| c.errors.iter().cloned()).collect()
+        self.configs
+            .iter()
+            .flat_map(|c| c.errors.iter().cloned())
+            .collect()
     }
 
     /// The groups of the declared keys, in first-seen order.
     pub fn groups(&self) -> Vec<String> {
         let mut groups: Vec<String> = Vec::new();
-        for g in self.configs.iter().filter_map(|c| c.definition.as_ref().map(|d| &d.group)) {
+        for g in self
+            .configs
+            .iter()
+            .filter_map(|c| c.definition.as_ref().map(|d| &d.group))
+        {
             if !groups.contains(g) {
                 groups.push(g.clone());
             }
@@ -283,9 +458,18 @@ impl Validation {
             }
             let mut definition = key.clone();
             definition.name = name.clone();
-            let errors = problems.iter().filter(|(k, _)| *k == name).map(|(_, m)| m.clone()).collect();
+            let errors = problems
+                .iter()
+                .filter(|(k, _)| *k == name)
+                .map(|(_, m)| m.clone())
+                .collect();
             let value = settings.get(&name).cloned();
-            self.configs.push(ConfigResult { definition: Some(definition), name, value, errors });
+            self.configs.push(ConfigResult {
+                definition: Some(definition),
+                name,
+                value,
+                errors,
+            });
         }
     }
 
@@ -302,7 +486,9 @@ impl Validation {
     }
 
     fn check_unknown(&mut self, settings: &Settings) {
-        let allow = settings.get("config.allow.unknown").is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
+        let allow = settings
+            .get("config.allow.unknown")
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
         for (key, value) in settings {
             if self.configs.iter().any(|c| &c.name == key) || is_passthrough(key) {
                 continue;
@@ -315,13 +501,21 @@ impl Validation {
                      config.allow.unknown=true to accept it"
                 )]
             };
-            self.configs.push(ConfigResult { definition: None, name: key.clone(), value: Some(value.clone()), errors });
+            self.configs.push(ConfigResult {
+                definition: None,
+                name: key.clone(),
+                value: Some(value.clone()),
+                errors,
+            });
         }
     }
 }
 
 fn is_passthrough(key: &str) -> bool {
-    if CLIENT_OVERRIDE_PREFIXES.iter().any(|p| key.starts_with(p) && key.len() > p.len()) {
+    if CLIENT_OVERRIDE_PREFIXES
+        .iter()
+        .any(|p| key.starts_with(p) && key.len() > p.len())
+    {
         return true;
     }
     ["key.converter.", "value.converter.", "header.converter."]

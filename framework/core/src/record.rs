@@ -73,7 +73,10 @@ impl Record {
 
     /// The `p<partition>@<offset>` label used in logs and traces, with the topic.
     pub fn coordinates(&self) -> String {
-        format!("{}/p{}@{}", self.origin.tp.topic, self.origin.tp.partition, self.origin.offset)
+        format!(
+            "{}/p{}@{}",
+            self.origin.tp.topic, self.origin.tp.partition, self.origin.offset
+        )
     }
 
     /// An approximate in-memory size, used to bound batches by bytes.

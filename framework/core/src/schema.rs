@@ -129,14 +129,20 @@ impl Schema {
 
     /// A parameter's value.
     pub fn parameter(&self, key: &str) -> Option<&str> {
-        self.parameters.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.parameters
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 
     /// Reads a schema from the `schema` member of Kafka Connect's JSON envelope.
     pub fn from_json(value: &Value) -> Result<Self> {
-        let map = value
-            .as_map()
-            .ok_or_else(|| Error::data(format!("schema must be an object, not {}", value.type_name())))?;
+        let map = value.as_map().ok_or_else(|| {
+            Error::data(format!(
+                "schema must be an object, not {}",
+                value.type_name()
+            ))
+        })?;
         let type_name = map
             .get("type")
             .and_then(Value::as_str)
@@ -150,7 +156,11 @@ impl Schema {
         schema.doc = map.get("doc").and_then(Value::as_str).map(str::to_owned);
         schema.parameters = read_parameters(map.get("parameters"));
         schema.fields = read_fields(map.get("fields"), kind)?;
-        schema.items = map.get("items").or(map.get("values")).map(Self::nested).transpose()?;
+        schema.items = map
+            .get("items")
+            .or(map.get("values"))
+            .map(Self::nested)
+            .transpose()?;
         schema.keys = map.get("keys").map(Self::nested).transpose()?;
         schema.default = map.get("default").cloned();
         Ok(schema)
@@ -175,7 +185,11 @@ impl Schema {
             map.insert("fields".into(), Value::Array(fields.collect()));
         }
         if let Some(items) = &self.items {
-            let key = if self.kind == SchemaType::Map { "values" } else { "items" };
+            let key = if self.kind == SchemaType::Map {
+                "values"
+            } else {
+                "items"
+            };
             map.insert(key.into(), items.to_json());
         }
         if let Some(keys) = &self.keys {
@@ -189,7 +203,10 @@ impl Schema {
             map.insert("version".into(), version.into());
         }
         if !self.parameters.is_empty() {
-            let params = self.parameters.iter().map(|(k, v)| (k.clone(), v.clone().into()));
+            let params = self
+                .parameters
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone().into()));
             map.insert("parameters".into(), Value::Map(params.collect()));
         }
         if let Some(default) = &self.default {
@@ -200,7 +217,9 @@ impl Schema {
 }
 
 fn read_parameters(value: Option<&Value>) -> Vec<(String, String)> {
-    let Some(Value::Map(map)) = value else { return Vec::new() };
+    let Some(Value::Map(map)) = value else {
+        return Vec::new();
+    };
     map.iter()
         .map(|(k, v)| {
             let text = match v {
@@ -231,7 +250,10 @@ fn read_fields(value: Option<&Value>, kind: SchemaType) -> Result<Vec<Field>> {
                 .and_then(Value::as_str)
                 .ok_or_else(|| Error::data("struct field has no \"field\" name"))?;
             let schema = Schema::nested(item).map_err(|e| e.context(format!("field {name}")))?;
-            Ok(Field { name: name.to_owned(), schema })
+            Ok(Field {
+                name: name.to_owned(),
+                schema,
+            })
         })
         .collect()
 }

@@ -82,7 +82,10 @@ impl Chain {
     /// Runs a record through every step. An error names the transform's alias.
     pub fn apply(&mut self, mut record: Record) -> Result<Option<Record>> {
         for step in &mut self.steps {
-            let gated = step.predicate.as_ref().is_some_and(|(p, negate)| p.test(&record) == *negate);
+            let gated = step
+                .predicate
+                .as_ref()
+                .is_some_and(|(p, negate)| p.test(&record) == *negate);
             if gated {
                 continue;
             }
@@ -97,7 +100,10 @@ impl Chain {
 
     /// The lowest offset of `tp` held by any step.
     pub fn held_from(&self, tp: &TopicPartition) -> Option<i64> {
-        self.steps.iter().filter_map(|s| s.transform.held_from(tp)).min()
+        self.steps
+            .iter()
+            .filter_map(|s| s.transform.held_from(tp))
+            .min()
     }
 }
 

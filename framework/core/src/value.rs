@@ -94,7 +94,8 @@ impl Value {
 
     /// Looks up a field by a dotted path (`a.b.c`) through nested maps.
     pub fn get_path(&self, path: &str) -> Option<&Value> {
-        path.split('.').try_fold(self, |v, part| v.as_map()?.get(part))
+        path.split('.')
+            .try_fold(self, |v, part| v.as_map()?.get(part))
     }
 }
 

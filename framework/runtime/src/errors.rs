@@ -63,9 +63,15 @@ impl ErrorHandler {
     /// Reads the `errors.*` settings of a task.
     pub fn new(env: &TaskEnv) -> Result<Self> {
         let s = &env.settings;
-        let flag = |k: &str| s.get(k).is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
+        let flag = |k: &str| {
+            s.get(k)
+                .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+        };
         let tolerate = s.get("errors.tolerance").is_some_and(|v| v.trim() == "all");
-        let topic = s.get("errors.deadletterqueue.topic.name").map(|t| t.trim()).filter(|t| !t.is_empty());
+        let topic = s
+            .get("errors.deadletterqueue.topic.name")
+            .map(|t| t.trim())
+            .filter(|t| !t.is_empty());
         let dlq = match topic {
             Some(topic) if tolerate => {
                 let mut config = client_config(&env.worker, s, ClientKind::Producer);
@@ -81,7 +87,11 @@ impl ErrorHandler {
             }
             _ => None,
         };
-        Ok(Self { tolerate, log: flag("errors.log.enable"), dlq })
+        Ok(Self {
+            tolerate,
+            log: flag("errors.log.enable"),
+            dlq,
+        })
     }
 
     /// Deals with one bad record: `Ok` if it was tolerated (and dead-lettered), `Err` with the
@@ -94,19 +104,23 @@ impl ErrorHandler {
         headers: &[Header],
         error: &Error,
     ) -> Result<()> {
-        let coordinates = format!("{}/p{}@{}", origin.tp.topic, origin.tp.partition, origin.offset);
+        let coordinates = format!(
+            "{}/p{}@{}",
+            origin.tp.topic, origin.tp.partition, origin.offset
+        );
         if !self.tolerate || error.fault != Fault::Data {
             return Err(Error {
                 fault: error.fault,
                 message: format!(
-                    "Tolerance exceeded in error handler: stage {} failed for record {coordinates}: {}",
+                    "Tolerance exceeded in error handler: stage {} failed for record \
+                     {coordinates}: {}",
                     stage.as_str(),
                     error.message
                 ),
             });
         }
         if self.log {
-            tracing::warn!(connector = %env.connector, task = env.task, record = %coordinates,
+            tracing::warn!(record = %coordinates,
                 stage = stage.as_str(), error = %error.message, "record skipped");
         }
         if let Some(dlq) = &self.dlq {
@@ -117,10 +131,20 @@ impl ErrorHandler {
 }
 
 impl DeadLetterQueue {
-    async fn send(&self, env: &TaskEnv, stage: Stage, origin: &Origin, headers: &[Header], error: &Error) -> Result<()> {
+    async fn send(
+        &self,
+        env: &TaskEnv,
+        stage: Stage,
+        origin: &Origin,
+        headers: &[Header],
+        error: &Error,
+    ) -> Result<()> {
         let mut out = OwnedHeaders::new();
         for h in headers {
-            out = out.insert(KafkaHeader { key: &h.key, value: h.value.as_deref() });
+            out = out.insert(KafkaHeader {
+                key: &h.key,
+                value: h.value.as_deref(),
+            });
         }
         if self.context_headers {
             out = context_headers(out, env, stage, origin, error);
@@ -140,7 +164,13 @@ impl DeadLetterQueue {
     }
 }
 
-fn context_headers(out: OwnedHeaders, env: &TaskEnv, stage: Stage, origin: &Origin, error: &Error) -> OwnedHeaders {
+fn context_headers(
+    out: OwnedHeaders,
+    env: &TaskEnv,
+    stage: Stage,
+    origin: &Origin,
+    error: &Error,
+) -> OwnedHeaders {
     let partition = origin.tp.partition.to_string();
     let offset = origin.offset.to_string();
     let task = env.task.to_string();
@@ -151,8 +181,16 @@ fn context_headers(out: OwnedHeaders, env: &TaskEnv, stage: Stage, origin: &Orig
         ("__connect.errors.connector.name", &env.connector),
         ("__connect.errors.task.id", &task),
         ("__connect.errors.stage", stage.as_str()),
-        ("__connect.errors.exception.class.name", error.fault.as_str()),
+        (
+            "__connect.errors.exception.class.name",
+            error.fault.as_str(),
+        ),
         ("__connect.errors.exception.message", &error.message),
     ];
-    pairs.iter().fold(out, |h, (k, v)| h.insert(KafkaHeader { key: k, value: Some(v.as_bytes()) }))
+    pairs.iter().fold(out, |h, (k, v)| {
+        h.insert(KafkaHeader {
+            key: k,
+            value: Some(v.as_bytes()),
+        })
+    })
 }

@@ -44,7 +44,11 @@ pub fn sink_group_id(connector: &str) -> String {
 }
 
 /// Builds a client config for one connector.
-pub fn client_config(worker: &WorkerConfig, connector: &Settings, kind: ClientKind) -> ClientConfig {
+pub fn client_config(
+    worker: &WorkerConfig,
+    connector: &Settings,
+    kind: ClientKind,
+) -> ClientConfig {
     let mut config = ClientConfig::new();
     config.set("bootstrap.servers", worker.bootstrap_servers());
     for (k, v) in defaults(kind) {

@@ -106,21 +106,60 @@ impl Metrics {
             lag_series: std::sync::Mutex::new(Vec::new()),
         };
         let r = &mut m.registry;
-        r.register("records_read", "Records read from Kafka by sink tasks", m.read.clone());
-        r.register("records_written", "Records acknowledged by the sink or produced to Kafka", m.written.clone());
-        r.register("records_filtered", "Records dropped by a transform", m.filtered.clone());
-        r.register("records_failed", "Records that failed conversion, a transform or the sink", m.failed.clone());
-        r.register("source_records_polled", "Records returned by source tasks", m.polled.clone());
-        r.register("batch_size_records", "Records per sink write", m.batch_size.clone());
-        r.register("sink_write_duration_seconds", "Time of one sink write", m.write_latency.clone());
-        r.register("consumer_lag_records", "Records between the committed offset and the end", m.lag.clone());
-        r.register("task_state", "1 for the task's current state", m.state.clone());
+        r.register(
+            "records_read",
+            "Records read from Kafka by sink tasks",
+            m.read.clone(),
+        );
+        r.register(
+            "records_written",
+            "Records acknowledged by the sink or produced to Kafka",
+            m.written.clone(),
+        );
+        r.register(
+            "records_filtered",
+            "Records dropped by a transform",
+            m.filtered.clone(),
+        );
+        r.register(
+            "records_failed",
+            "Records that failed conversion, a transform or the sink",
+            m.failed.clone(),
+        );
+        r.register(
+            "source_records_polled",
+            "Records returned by source tasks",
+            m.polled.clone(),
+        );
+        r.register(
+            "batch_size_records",
+            "Records per sink write",
+            m.batch_size.clone(),
+        );
+        r.register(
+            "sink_write_duration_seconds",
+            "Time of one sink write",
+            m.write_latency.clone(),
+        );
+        r.register(
+            "consumer_lag_records",
+            "Records between the committed offset and the end",
+            m.lag.clone(),
+        );
+        r.register(
+            "task_state",
+            "1 for the task's current state",
+            m.state.clone(),
+        );
         m
     }
 
     /// The handles one task updates.
     pub fn task(&self, connector: &str, task: u32) -> TaskMetrics {
-        let labels = TaskLabels { connector: connector.to_owned(), task: task.to_string() };
+        let labels = TaskLabels {
+            connector: connector.to_owned(),
+            task: task.to_string(),
+        };
         TaskMetrics {
             read: self.read.get_or_create_owned(&labels),
             written: self.written.get_or_create_owned(&labels),
@@ -151,7 +190,11 @@ impl Metrics {
     /// Sets the task's state series: 1 for `state`, 0 for the others.
     pub fn set_state(&self, connector: &str, task: u32, state: State) {
         for s in State::ALL {
-            let key = StateLabels { connector: connector.to_owned(), task: task.to_string(), state: s.as_str().to_owned() };
+            let key = StateLabels {
+                connector: connector.to_owned(),
+                task: task.to_string(),
+                state: s.as_str().to_owned(),
+            };
             self.state.get_or_create(&key).set(i64::from(s == state));
         }
     }
@@ -159,14 +202,27 @@ impl Metrics {
     /// Removes a deleted connector's series for tasks `0..tasks`.
     pub fn forget(&self, connector: &str, tasks: u32) {
         for task in 0..tasks {
-            let labels = TaskLabels { connector: connector.to_owned(), task: task.to_string() };
-            for family in [&self.read, &self.written, &self.filtered, &self.failed, &self.polled] {
+            let labels = TaskLabels {
+                connector: connector.to_owned(),
+                task: task.to_string(),
+            };
+            for family in [
+                &self.read,
+                &self.written,
+                &self.filtered,
+                &self.failed,
+                &self.polled,
+            ] {
                 family.remove(&labels);
             }
             self.batch_size.remove(&labels);
             self.write_latency.remove(&labels);
             for s in State::ALL {
-                let key = StateLabels { connector: connector.to_owned(), task: task.to_string(), state: s.as_str().to_owned() };
+                let key = StateLabels {
+                    connector: connector.to_owned(),
+                    task: task.to_string(),
+                    state: s.as_str().to_owned(),
+                };
                 self.state.remove(&key);
             }
         }
@@ -184,7 +240,10 @@ impl Metrics {
     pub fn written_total(&self, connector: &str, tasks: u32) -> u64 {
         (0..tasks)
             .filter_map(|task| {
-                let labels = TaskLabels { connector: connector.to_owned(), task: task.to_string() };
+                let labels = TaskLabels {
+                    connector: connector.to_owned(),
+                    task: task.to_string(),
+                };
                 self.written.get(&labels).map(|c| c.get())
             })
             .sum()
@@ -193,7 +252,11 @@ impl Metrics {
     /// The summed lag of a connector's partitions, as last reported by its consumers.
     pub fn lag_total(&self, connector: &str) -> i64 {
         let known = self.lag_series.lock().unwrap_or_else(|p| p.into_inner());
-        known.iter().filter(|l| l.connector == connector).filter_map(|l| self.lag.get(l).map(|g| g.get())).sum()
+        known
+            .iter()
+            .filter(|l| l.connector == connector)
+            .filter_map(|l| self.lag.get(l).map(|g| g.get()))
+            .sum()
     }
 
     /// The text exposition of every series.

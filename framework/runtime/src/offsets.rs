@@ -113,7 +113,10 @@ mod tests {
     use super::*;
 
     fn tp(p: i32) -> TopicPartition {
-        TopicPartition { topic: "t".into(), partition: p }
+        TopicPartition {
+            topic: "t".into(),
+            partition: p,
+        }
     }
 
     #[test]
@@ -127,7 +130,11 @@ mod tests {
         assert!(t.to_commit().is_empty(), "nothing new to commit");
         t.in_flight(&tp(0), 100);
         t.in_flight(&tp(0), 101);
-        assert_eq!(t.to_commit(), vec![], "100 is the committed offset and stays");
+        assert_eq!(
+            t.to_commit(),
+            vec![],
+            "100 is the committed offset and stays"
+        );
         t.acknowledged(&tp(0), 100);
         assert_eq!(t.to_commit(), vec![(tp(0), 101)]);
         t.acknowledged(&tp(0), 101);

@@ -21,12 +21,20 @@ pub enum Side {
 
 /// Builds the key or value converter: the connector's class if it sets one, else the
 /// worker's; its settings are the worker's `<side>.converter.*` overlaid by the connector's.
-pub fn converter(worker: &WorkerConfig, settings: &Settings, side: Side) -> Result<Arc<dyn Converter>> {
+pub fn converter(
+    worker: &WorkerConfig,
+    settings: &Settings,
+    side: Side,
+) -> Result<Arc<dyn Converter>> {
     let (key, default) = match side {
         Side::Key => ("key.converter", worker.key_converter()),
         Side::Value => ("value.converter", worker.value_converter()),
     };
-    let class = settings.get(key).map(|s| s.trim()).filter(|s| !s.is_empty()).unwrap_or(default);
+    let class = settings
+        .get(key)
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .unwrap_or(default);
     let prefix = format!("{key}.");
     let mut converter_settings = worker.prefixed(&prefix);
     converter_settings.extend(with_prefix(settings, &prefix));
@@ -39,26 +47,49 @@ pub fn chain(plugins: &Plugins, settings: &Settings) -> Result<Chain> {
     for alias in split_list(settings.get("transforms").map_or("", String::as_str)) {
         let prefix = format!("transforms.{alias}.");
         let own = with_prefix(settings, &prefix);
-        let class = own.get("type").ok_or_else(|| Error::config(format!("{prefix}type is not set")))?;
+        let class = own
+            .get("type")
+            .ok_or_else(|| Error::config(format!("{prefix}type is not set")))?;
         let plugin = plugins
             .transform(class)
             .ok_or_else(|| Error::config(format!("{prefix}type: unknown transform \"{class}\"")))?;
-        let transform = plugin.build(&own).map_err(|e| e.context(format!("transform {alias}")))?;
-        let predicate = match own.get("predicate").map(|p| p.trim()).filter(|p| !p.is_empty()) {
-            Some(name) => Some((predicate(plugins, settings, name)?, own.get("negate").is_some_and(|n| n.trim() == "true"))),
+        let transform = plugin
+            .build(&own)
+            .map_err(|e| e.context(format!("transform {alias}")))?;
+        let predicate = match own
+            .get("predicate")
+            .map(|p| p.trim())
+            .filter(|p| !p.is_empty())
+        {
+            Some(name) => Some((
+                predicate(plugins, settings, name)?,
+                own.get("negate").is_some_and(|n| n.trim() == "true"),
+            )),
             None => None,
         };
-        chain.steps.push(Step { alias, transform, predicate });
+        chain.steps.push(Step {
+            alias,
+            transform,
+            predicate,
+        });
     }
     Ok(chain)
 }
 
-fn predicate(plugins: &Plugins, settings: &Settings, name: &str) -> Result<Arc<dyn sluice_core::transform::Predicate>> {
+fn predicate(
+    plugins: &Plugins,
+    settings: &Settings,
+    name: &str,
+) -> Result<Arc<dyn sluice_core::transform::Predicate>> {
     let prefix = format!("predicates.{name}.");
     let own = with_prefix(settings, &prefix);
-    let class = own.get("type").ok_or_else(|| Error::config(format!("{prefix}type is not set")))?;
+    let class = own
+        .get("type")
+        .ok_or_else(|| Error::config(format!("{prefix}type is not set")))?;
     let plugin = plugins
         .predicate(class)
         .ok_or_else(|| Error::config(format!("{prefix}type: unknown predicate \"{class}\"")))?;
-    plugin.build(&own).map_err(|e| e.context(format!("predicate {name}")))
+    plugin
+        .build(&own)
+        .map_err(|e| e.context(format!("predicate {name}")))
 }

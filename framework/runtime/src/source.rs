@@ -51,18 +51,27 @@ pub struct SourceRunner {
 
 impl SourceRunner {
     /// Builds the task, its converters and its producer.
-    pub fn new(env: TaskEnv, plugin: &dyn ConnectorPlugin, offsets: Arc<dyn OffsetStore>) -> Result<Self> {
+    pub fn new(
+        env: TaskEnv,
+        plugin: &dyn ConnectorPlugin,
+        offsets: Arc<dyn OffsetStore>,
+    ) -> Result<Self> {
         let settings = &env.settings;
         let mut config = client_config(&env.worker, settings, ClientKind::Producer);
-        config
-            .set("enable.idempotence", "true")
-            .set("client.id", format!("connector-producer-{}-{}", env.connector, env.task));
-        let producer = config.create().map_err(|e| Error::config(format!("producer: {e}")))?;
+        config.set("enable.idempotence", "true").set(
+            "client.id",
+            format!("connector-producer-{}-{}", env.connector, env.task),
+        );
+        let producer = config
+            .create()
+            .map_err(|e| Error::config(format!("producer: {e}")))?;
         Ok(Self {
             task: plugin.source_task(settings)?,
             key_converter: pipeline::converter(&env.worker, settings, Side::Key)?,
             value_converter: pipeline::converter(&env.worker, settings, Side::Value)?,
-            tolerate: settings.get("errors.tolerance").is_some_and(|v| v.trim() == "all"),
+            tolerate: settings
+                .get("errors.tolerance")
+                .is_some_and(|v| v.trim() == "all"),
             producer,
             offsets,
             env,
@@ -76,17 +85,22 @@ impl SourceRunner {
         let result = self.produce().await;
         let finished = self.finish().await;
         if let Err(e) = self.task.stop().await {
-            tracing::warn!(connector = %self.env.connector, task = self.env.task, error = %e, "source stop failed");
+            tracing::warn!(error = %e, "source stop failed");
         }
         if let Err(e) = result.and(finished) {
-            tracing::error!(connector = %self.env.connector, task = self.env.task, error = %e, "task failed");
+            tracing::error!(error = %e, "task failed");
             self.env.status.fail(e.to_string());
         }
     }
 
     async fn produce(&mut self) -> Result<()> {
         let stored = self.offsets.get(&self.env.connector).await?;
-        let context = SourceContext { offsets: stored.into_iter().map(|(p, o)| (p.to_string(), o)).collect() };
+        let context = SourceContext {
+            offsets: stored
+                .into_iter()
+                .map(|(p, o)| (p.to_string(), o))
+                .collect(),
+        };
         self.task.start(&context).await?;
         self.env.status.set(State::Running);
         let mut store_at = Instant::now() + self.env.commit_interval;
@@ -110,8 +124,9 @@ impl SourceRunner {
                 }
                 Err(e) if e.is_retriable() => {
                     attempt += 1;
-                    tracing::warn!(connector = %self.env.connector, task = self.env.task, attempt, error = %e.message, "poll failed; retrying");
-                    tokio::time::sleep(Duration::from_millis(100 * u64::from(attempt.min(50)))).await;
+                    tracing::warn!(attempt, error = %e.message, "poll failed; retrying");
+                    tokio::time::sleep(Duration::from_millis(100 * u64::from(attempt.min(50))))
+                        .await;
                 }
                 Err(e) => return Err(e),
             }
@@ -136,10 +151,21 @@ impl SourceRunner {
         Ok(())
     }
 
-    fn encode(&self, converter: &Arc<dyn Converter>, r: &SourceRecord, key: bool) -> Result<Option<Vec<u8>>> {
+    fn encode(
+        &self,
+        converter: &Arc<dyn Converter>,
+        r: &SourceRecord,
+        key: bool,
+    ) -> Result<Option<Vec<u8>>> {
         let data = match key {
-            true => Data { schema: r.key_schema.clone(), value: r.key.clone() },
-            false => Data { schema: r.value_schema.clone(), value: r.value.clone() },
+            true => Data {
+                schema: r.key_schema.clone(),
+                value: r.key.clone(),
+            },
+            false => Data {
+                schema: r.value_schema.clone(),
+                value: r.value.clone(),
+            },
         };
         converter.from_data(&r.topic, &data)
     }
@@ -152,15 +178,22 @@ impl SourceRunner {
         let (key, value) = match encoded {
             Ok(kv) => kv,
             Err(e) if e.fault == Fault::Data && self.tolerate => {
-                tracing::warn!(connector = %self.env.connector, task = self.env.task, error = %e.message, "source record skipped");
+                tracing::warn!(error = %e.message, "source record skipped");
                 self.env.task_metrics.failed.inc();
                 return Ok(());
             }
-            Err(e) => return Err(e.context("Tolerance exceeded in error handler: stage SOURCE_CONVERTER failed")),
+            Err(e) => {
+                return Err(
+                    e.context("Tolerance exceeded in error handler: stage SOURCE_CONVERTER failed")
+                )
+            }
         };
         let mut headers = OwnedHeaders::new();
         for h in &r.headers {
-            headers = headers.insert(KafkaHeader { key: &h.key, value: h.value.as_deref() });
+            headers = headers.insert(KafkaHeader {
+                key: &h.key,
+                value: h.value.as_deref(),
+            });
         }
         let mut record: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(&r.topic).headers(headers);
         if let Some(k) = key.as_deref() {
@@ -185,7 +218,11 @@ impl SourceRunner {
                 Err((e, _)) => return Err(Error::fatal(format!("produce to {}: {e}", r.topic))),
             }
         };
-        self.in_flight.push_back(Pending { partition: r.source_partition, offset: r.source_offset, delivery });
+        self.in_flight.push_back(Pending {
+            partition: r.source_partition,
+            offset: r.source_offset,
+            delivery,
+        });
         if self.in_flight.len() >= MAX_IN_FLIGHT {
             self.collect(true).await?;
         }
@@ -203,14 +240,24 @@ impl SourceRunner {
                 (&mut front.delivery).now_or_never()
             };
             let Some(outcome) = outcome else { break };
-            let pending = self.in_flight.pop_front().ok_or_else(|| Error::fatal("delivery queue empty"))?;
+            let pending = self
+                .in_flight
+                .pop_front()
+                .ok_or_else(|| Error::fatal("delivery queue empty"))?;
             match outcome {
                 Ok(Ok(_)) => {
                     delivered += 1;
-                    self.acked.insert(pending.partition.to_string(), (pending.partition, pending.offset));
+                    self.acked.insert(
+                        pending.partition.to_string(),
+                        (pending.partition, pending.offset),
+                    );
                 }
                 Ok(Err((e, _))) => return Err(Error::fatal(format!("delivery failed: {e}"))),
-                Err(_) => return Err(Error::fatal("delivery report lost: the producer was dropped")),
+                Err(_) => {
+                    return Err(Error::fatal(
+                        "delivery report lost: the producer was dropped",
+                    ))
+                }
             }
         }
         self.env.task_metrics.written.inc_by(delivered);
@@ -230,7 +277,7 @@ impl SourceRunner {
         }
         let offsets: Vec<_> = self.acked.drain().map(|(_, v)| v).collect();
         self.offsets.put(&self.env.connector, &offsets).await?;
-        tracing::debug!(connector = %self.env.connector, task = self.env.task, partitions = offsets.len(), "source offsets stored");
+        tracing::debug!(partitions = offsets.len(), "source offsets stored");
         self.task.commit().await
     }
 
@@ -244,7 +291,10 @@ impl SourceRunner {
         let _ = self.producer.flush(Duration::from_millis(100));
         match collected {
             Ok(r) => r.and(stored),
-            Err(_) => Err(Error::fatal(format!("{} deliveries still pending at stop", self.in_flight.len()))),
+            Err(_) => Err(Error::fatal(format!(
+                "{} deliveries still pending at stop",
+                self.in_flight.len()
+            ))),
         }
     }
 }

@@ -36,8 +36,14 @@ impl State {
     }
 
     /// Every state, for metrics that show one series per state.
-    pub const ALL: [State; 6] =
-        [State::Unassigned, State::Running, State::Paused, State::Stopped, State::Failed, State::Restarting];
+    pub const ALL: [State; 6] = [
+        State::Unassigned,
+        State::Running,
+        State::Paused,
+        State::Stopped,
+        State::Failed,
+        State::Restarting,
+    ];
 }
 
 /// What the user asked a connector to be.
@@ -95,7 +101,9 @@ impl StatusCell {
 
     /// The current status.
     pub fn get(&self) -> Status {
-        self.store.get(&self.key).unwrap_or(Status::new(State::Unassigned))
+        self.store
+            .get(&self.key)
+            .unwrap_or(Status::new(State::Unassigned))
     }
 
     /// Sets the state and clears the trace.
@@ -105,6 +113,12 @@ impl StatusCell {
 
     /// Marks it failed with a trace.
     pub fn fail(&self, trace: impl Into<String>) {
-        self.store.put(&self.key, Status { state: State::Failed, trace: Some(trace.into()) });
+        self.store.put(
+            &self.key,
+            Status {
+                state: State::Failed,
+                trace: Some(trace.into()),
+            },
+        );
     }
 }

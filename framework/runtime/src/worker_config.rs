@@ -1,9 +1,11 @@
 //! The worker's own configuration, read from a Java-style `.properties` file as Kafka
 //! Connect's `connect-standalone.properties` / `connect-distributed.properties`.
 //!
-//! Keys Sluice reads: `bootstrap.servers`, `listeners` (or `rest.port`), `rest.advertised.host.name`,
+//! Keys Sluice reads: `bootstrap.servers`, `listeners` (or `rest.port`),
+//! `rest.advertised.host.name`,
 //! `key.converter` / `value.converter` and their `.schemas.enable`, `offset.flush.interval.ms`,
-//! `offset.storage.file.filename`, `config.storage.file.filename`, `task.shutdown.graceful.timeout.ms`,
+//! `offset.storage.file.filename`, `config.storage.file.filename`,
+//! `task.shutdown.graceful.timeout.ms`,
 //! and every `consumer.*` / `producer.*` / `admin.*` key, passed to the Kafka clients.
 //! Other keys (`plugin.path`, `group.id` in standalone mode) are accepted and ignored.
 
@@ -28,7 +30,9 @@ impl WorkerConfig {
             .map_err(|e| Error::config(format!("worker config {}: {e}", path.display())))?;
         let map = java_properties::read(std::io::BufReader::new(file))
             .map_err(|e| Error::config(format!("worker config {}: {e}", path.display())))?;
-        Ok(Self { props: map.into_iter().collect() })
+        Ok(Self {
+            props: map.into_iter().collect(),
+        })
     }
 
     /// Builds a config from key-value pairs.
@@ -38,20 +42,29 @@ impl WorkerConfig {
         K: Into<String>,
         V: Into<String>,
     {
-        Self { props: pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect() }
+        Self {
+            props: pairs
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        }
     }
 
     fn get(&self, key: &str) -> Option<&str> {
-        self.props.get(key).map(|s| s.trim()).filter(|s| !s.is_empty())
+        self.props
+            .get(key)
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
     }
 
     fn millis(&self, key: &str, default: u64) -> Result<Duration> {
         match self.get(key) {
             None => Ok(Duration::from_millis(default)),
-            Some(v) => v
-                .parse()
-                .map(Duration::from_millis)
-                .map_err(|_| Error::config(format!("worker config {key}: \"{v}\" is not a number of milliseconds"))),
+            Some(v) => v.parse().map(Duration::from_millis).map_err(|_| {
+                Error::config(format!(
+                    "worker config {key}: \"{v}\" is not a number of milliseconds"
+                ))
+            }),
         }
     }
 
@@ -68,27 +81,44 @@ impl WorkerConfig {
             (None, None) => "http://0.0.0.0:8083".to_owned(),
         };
         let addr = text.strip_prefix("http://").unwrap_or(&text);
-        let addr = if addr.starts_with(':') { format!("0.0.0.0{addr}") } else { addr.to_owned() };
+        let addr = if addr.starts_with(':') {
+            format!("0.0.0.0{addr}")
+        } else {
+            addr.to_owned()
+        };
         let addr = addr.replace("localhost", "127.0.0.1");
-        addr.parse().map_err(|_| Error::config(format!("worker config listeners: cannot listen on \"{text}\"")))
+        addr.parse().map_err(|_| {
+            Error::config(format!(
+                "worker config listeners: cannot listen on \"{text}\""
+            ))
+        })
     }
 
     /// The worker's id as shown in status responses (`host:port`).
     pub fn worker_id(&self, listen: std::net::SocketAddr) -> String {
-        let host = self.get("rest.advertised.host.name").map(str::to_owned).unwrap_or_else(|| {
-            if listen.ip().is_unspecified() { "127.0.0.1".to_owned() } else { listen.ip().to_string() }
-        });
+        let host = self
+            .get("rest.advertised.host.name")
+            .map(str::to_owned)
+            .unwrap_or_else(|| {
+                if listen.ip().is_unspecified() {
+                    "127.0.0.1".to_owned()
+                } else {
+                    listen.ip().to_string()
+                }
+            });
         format!("{host}:{}", listen.port())
     }
 
     /// The worker-wide key converter class.
     pub fn key_converter(&self) -> &str {
-        self.get("key.converter").unwrap_or("org.apache.kafka.connect.json.JsonConverter")
+        self.get("key.converter")
+            .unwrap_or("org.apache.kafka.connect.json.JsonConverter")
     }
 
     /// The worker-wide value converter class.
     pub fn value_converter(&self) -> &str {
-        self.get("value.converter").unwrap_or("org.apache.kafka.connect.json.JsonConverter")
+        self.get("value.converter")
+            .unwrap_or("org.apache.kafka.connect.json.JsonConverter")
     }
 
     /// Settings below `prefix` (such as `key.converter.`), prefix removed.
@@ -129,13 +159,21 @@ mod tests {
         assert_eq!(c.worker_id(addr), "127.0.0.1:18083");
         let c = WorkerConfig::from_pairs([("rest.port", "9000")]);
         assert_eq!(c.rest_listen().unwrap().port(), 9000);
-        assert!(WorkerConfig::from_pairs([("listeners", "http://nowhere:x")]).rest_listen().is_err());
+        assert!(
+            WorkerConfig::from_pairs([("listeners", "http://nowhere:x")])
+                .rest_listen()
+                .is_err()
+        );
     }
 
     #[test]
     fn bad_interval_names_the_key() {
         let c = WorkerConfig::from_pairs([("offset.flush.interval.ms", "soon")]);
         let err = c.offset_flush_interval().unwrap_err();
-        assert!(err.message.contains("offset.flush.interval.ms"), "{}", err.message);
+        assert!(
+            err.message.contains("offset.flush.interval.ms"),
+            "{}",
+            err.message
+        );
     }
 }

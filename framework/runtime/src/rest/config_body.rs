@@ -14,14 +14,19 @@ pub fn settings(value: &Value, what: &str) -> Result<Settings, ApiError> {
     let patch = patch(value, what)?;
     patch
         .into_iter()
-        .map(|(k, v)| v.map(|v| (k.clone(), v)).ok_or_else(|| ApiError::bad_request(format!("{what}: \"{k}\" must not be null"))))
+        .map(|(k, v)| {
+            v.map(|v| (k.clone(), v))
+                .ok_or_else(|| ApiError::bad_request(format!("{what}: \"{k}\" must not be null")))
+        })
         .collect()
 }
 
 /// A config patch from a JSON object; `null` values mean "remove this key".
 pub fn patch(value: &Value, what: &str) -> Result<BTreeMap<String, Option<String>>, ApiError> {
     let Value::Object(map) = value else {
-        return Err(ApiError::bad_request(format!("{what} must be a JSON object of string values")));
+        return Err(ApiError::bad_request(format!(
+            "{what} must be a JSON object of string values"
+        )));
     };
     map.iter()
         .map(|(k, v)| {
@@ -30,7 +35,11 @@ pub fn patch(value: &Value, what: &str) -> Result<BTreeMap<String, Option<String
                 Value::Number(n) => Some(n.to_string()),
                 Value::Bool(b) => Some(b.to_string()),
                 Value::Null => None,
-                _ => return Err(ApiError::bad_request(format!("{what}: \"{k}\" must be a string, not {v}"))),
+                _ => {
+                    return Err(ApiError::bad_request(format!(
+                        "{what}: \"{k}\" must be a string, not {v}"
+                    )))
+                }
             };
             Ok((k.clone(), text))
         })

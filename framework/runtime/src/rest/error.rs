@@ -24,12 +24,18 @@ pub struct ApiError {
 impl ApiError {
     /// A 400 answer.
     pub fn bad_request(message: impl Into<String>) -> Self {
-        Self { status: StatusCode::BAD_REQUEST, message: message.into() }
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            message: message.into(),
+        }
     }
 
     /// A 404 answer.
     pub fn not_found(message: impl Into<String>) -> Self {
-        Self { status: StatusCode::NOT_FOUND, message: message.into() }
+        Self {
+            status: StatusCode::NOT_FOUND,
+            message: message.into(),
+        }
     }
 }
 
@@ -49,7 +55,8 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         if self.status.is_server_error() {
             // Client mistakes are the client's to read; server failures are ours to log.
-            tracing::error!(status = self.status.as_u16(), message = %self.message, "request failed");
+            let (status, message) = (self.status.as_u16(), &self.message);
+            tracing::error!(status, %message, "request failed");
         }
         let body = json!({ "error_code": self.status.as_u16(), "message": self.message });
         (self.status, Json(body)).into_response()
@@ -67,7 +74,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
             .await
             .map_err(|e| ApiError::bad_request(format!("Cannot read the request body: {e}")))?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Err(ApiError::bad_request("The request body is empty; a JSON object was expected"));
+            return Err(ApiError::bad_request(
+                "The request body is empty; a JSON object was expected",
+            ));
         }
         serde_json::from_slice(&bytes)
             .map(Body)

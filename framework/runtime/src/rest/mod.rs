@@ -37,21 +37,41 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics))
         .route("/connectors", get(c::list).post(c::create))
         .route("/connectors/{name}", get(c::get).delete(c::delete))
-        .route("/connectors/{name}/config", get(c::get_config).put(c::put_config).patch(c::patch_config))
+        .route(
+            "/connectors/{name}/config",
+            get(c::get_config).put(c::put_config).patch(c::patch_config),
+        )
         .route("/connectors/{name}/status", get(c::status))
-        .route("/connectors/{name}/restart", axum::routing::post(c::restart))
+        .route(
+            "/connectors/{name}/restart",
+            axum::routing::post(c::restart),
+        )
         .route("/connectors/{name}/pause", put(c::pause))
         .route("/connectors/{name}/resume", put(c::resume))
         .route("/connectors/{name}/stop", put(c::stop))
         .route("/connectors/{name}/tasks", get(c::tasks))
         .route("/connectors/{name}/tasks/{id}/status", get(c::task_status))
-        .route("/connectors/{name}/tasks/{id}/restart", axum::routing::post(c::restart_task))
+        .route(
+            "/connectors/{name}/tasks/{id}/restart",
+            axum::routing::post(c::restart_task),
+        )
         .route("/connectors/{name}/topics", get(c::topics))
         .route("/connectors/{name}/topics/reset", put(c::reset_topics))
-        .route("/connectors/{name}/offsets", get(c::offsets).patch(c::alter_offsets).delete(c::reset_offsets))
+        .route(
+            "/connectors/{name}/offsets",
+            get(c::offsets)
+                .patch(c::alter_offsets)
+                .delete(c::reset_offsets),
+        )
         .route("/connector-plugins", get(plugins::list))
-        .route("/connector-plugins/{plugin}/config", get(plugins::config_def))
-        .route("/connector-plugins/{plugin}/config/validate", put(plugins::validate))
+        .route(
+            "/connector-plugins/{plugin}/config",
+            get(plugins::config_def),
+        )
+        .route(
+            "/connector-plugins/{plugin}/config/validate",
+            put(plugins::validate),
+        )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
@@ -65,13 +85,22 @@ async fn root(State(app): State<AppState>) -> Json<serde_json::Value> {
     }))
 }
 
+/// The message of a healthy worker, as Kafka Connect words it.
+const READY: &str = "Worker has completed startup and is ready to handle requests.";
+
 async fn health() -> Json<serde_json::Value> {
-    Json(json!({"status": "healthy", "message": "Worker has completed startup and is ready to handle requests."}))
+    Json(json!({"status": "healthy", "message": READY}))
 }
 
 async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
     let body = app.worker.render_metrics().await;
-    ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], body)
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        body,
+    )
 }
 
 async fn not_found() -> ApiError {
@@ -79,7 +108,10 @@ async fn not_found() -> ApiError {
 }
 
 async fn method_not_allowed() -> ApiError {
-    ApiError { status: StatusCode::METHOD_NOT_ALLOWED, message: "HTTP 405 Method Not Allowed".into() }
+    ApiError {
+        status: StatusCode::METHOD_NOT_ALLOWED,
+        message: "HTTP 405 Method Not Allowed".into(),
+    }
 }
 
 /// Serves the API on `listener` until `shutdown` completes.
@@ -88,5 +120,7 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
 }

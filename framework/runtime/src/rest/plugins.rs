@@ -18,17 +18,33 @@ pub async fn list(State(app): State<AppState>, RawQuery(query): RawQuery) -> Jso
         .iter()
         .map(|p| json!({"class": p.class(), "type": p.kind().as_str(), "version": p.version()}))
         .collect();
-    let connectors_only = !query.as_deref().unwrap_or("").contains("connectorsOnly=false");
+    let connectors_only = !query
+        .as_deref()
+        .unwrap_or("")
+        .contains("connectorsOnly=false");
     if !connectors_only {
         let version = env!("CARGO_PKG_VERSION");
-        out.extend(plugins.transforms.iter().map(|p| json!({"class": p.class(), "type": "transformation", "version": version})));
-        out.extend(plugins.predicates.iter().map(|p| json!({"class": p.class(), "type": "predicate", "version": version})));
+        out.extend(
+            plugins
+                .transforms
+                .iter()
+                .map(|p| json!({"class": p.class(), "type": "transformation", "version": version})),
+        );
+        out.extend(
+            plugins
+                .predicates
+                .iter()
+                .map(|p| json!({"class": p.class(), "type": "predicate", "version": version})),
+        );
     }
     Json(Value::Array(out))
 }
 
 /// GET /connector-plugins/{plugin}/config: the plugin's declared keys.
-pub async fn config_def(State(app): State<AppState>, Path(plugin): Path<String>) -> ApiResult<Json<Value>> {
+pub async fn config_def(
+    State(app): State<AppState>,
+    Path(plugin): Path<String>,
+) -> ApiResult<Json<Value>> {
     let plugins = app.worker.plugins();
     let def = match plugins.connector(&plugin) {
         Some(p) => p.config_def(),
@@ -37,19 +53,29 @@ pub async fn config_def(State(app): State<AppState>, Path(plugin): Path<String>)
             None => return Err(ApiError::not_found(format!("Unknown plugin {plugin}"))),
         },
     };
-    Ok(Json(Value::Array(def.keys.iter().map(|k| definition(k, 0)).collect())))
+    Ok(Json(Value::Array(
+        def.keys.iter().map(|k| definition(k, 0)).collect(),
+    )))
 }
 
 /// PUT /connector-plugins/{plugin}/config/validate.
-pub async fn validate(State(app): State<AppState>, Path(plugin): Path<String>, Body(body): Body<Value>) -> ApiResult<Json<Value>> {
+pub async fn validate(
+    State(app): State<AppState>,
+    Path(plugin): Path<String>,
+    Body(body): Body<Value>,
+) -> ApiResult<Json<Value>> {
     let mut config = settings(&body, "The connector config")?;
     let plugins = app.worker.plugins();
     let Some(wanted) = plugins.connector(&plugin) else {
-        return Err(ApiError::not_found(format!("Unknown connector plugin {plugin}")));
+        return Err(ApiError::not_found(format!(
+            "Unknown connector plugin {plugin}"
+        )));
     };
     if let Some(given) = config.get("connector.class") {
         if plugins.connector(given).map(|p| p.class()) != Some(wanted.class()) {
-            return Err(ApiError::bad_request(format!("Included connector type {given} does not match request type {plugin}")));
+            return Err(ApiError::bad_request(format!(
+                "Included connector type {given} does not match request type {plugin}"
+            )));
         }
     }
     config.insert("connector.class".into(), wanted.class().to_owned());
@@ -58,7 +84,12 @@ pub async fn validate(State(app): State<AppState>, Path(plugin): Path<String>, B
 
 /// Kafka Connect's validate response.
 fn validation_body(v: &Validation) -> Value {
-    let configs: Vec<Value> = v.configs.iter().enumerate().map(|(i, c)| config_entry(c, i)).collect();
+    let configs: Vec<Value> = v
+        .configs
+        .iter()
+        .enumerate()
+        .map(|(i, c)| config_entry(c, i))
+        .collect();
     json!({
         "name": v.class,
         "error_count": v.error_count(),
@@ -76,11 +107,24 @@ fn config_entry(c: &ConfigResult, order: usize) -> Value {
             "group": null, "width": "NONE", "display_name": c.name, "dependents": [], "order": -1,
         }),
     };
-    let secret = c.definition.as_ref().is_some_and(|d| d.kind == sluice_core::config::ConfigType::Password);
-    let value = if secret { c.value.as_ref().map(|_| "[hidden]".to_owned()) } else { c.value.clone() };
+    let secret = c
+        .definition
+        .as_ref()
+        .is_some_and(|d| d.kind == sluice_core::config::ConfigType::Password);
+    let value = if secret {
+        c.value.as_ref().map(|_| "[hidden]".to_owned())
+    } else {
+        c.value.clone()
+    };
     json!({
         "definition": definition,
-        "value": {"name": c.name, "value": value, "recommended_values": [], "errors": c.errors, "visible": true},
+        "value": {
+            "name": c.name,
+            "value": value,
+            "recommended_values": [],
+            "errors": c.errors,
+            "visible": true,
+        },
     })
 }
 

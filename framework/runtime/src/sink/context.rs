@@ -39,7 +39,10 @@ pub struct SinkContext {
 fn partitions(tpl: &TopicPartitionList) -> Vec<TopicPartition> {
     tpl.elements()
         .iter()
-        .map(|e| TopicPartition { topic: Arc::from(e.topic()), partition: e.partition() })
+        .map(|e| TopicPartition {
+            topic: Arc::from(e.topic()),
+            partition: e.partition(),
+        })
         .collect()
 }
 
@@ -58,7 +61,8 @@ impl ClientContext for SinkContext {
         for (topic, t) in &statistics.topics {
             for (partition, p) in &t.partitions {
                 if *partition >= 0 && p.desired && p.consumer_lag >= 0 {
-                    self.metrics.set_lag(&self.labels, topic, *partition, p.consumer_lag);
+                    self.metrics
+                        .set_lag(&self.labels, topic, *partition, p.consumer_lag);
                 }
             }
         }
@@ -67,31 +71,38 @@ impl ClientContext for SinkContext {
 
 impl ConsumerContext for SinkContext {
     fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
-        let Rebalance::Revoke(tpl) = rebalance else { return };
+        let Rebalance::Revoke(tpl) = rebalance else {
+            return;
+        };
         let revoked = partitions(tpl);
         let mut tracker = lock(&self.tracker);
-        let offsets: Vec<_> = tracker.to_commit().into_iter().filter(|(tp, _)| revoked.contains(tp)).collect();
+        let offsets: Vec<_> = tracker
+            .to_commit()
+            .into_iter()
+            .filter(|(tp, _)| revoked.contains(tp))
+            .collect();
         if !offsets.is_empty() {
             match consumer.commit(&commit_list(&offsets), CommitMode::Sync) {
                 Ok(()) => tracker.committed(&offsets),
-                Err(e) => tracing::warn!(connector = %self.labels.connector, task = %self.labels.task,
-                    error = %e, "commit on revoke failed; the new owner re-reads from the last commit"),
+                Err(e) => {
+                    let why =
+                        "commit on revoke failed; the new owner re-reads from the last commit";
+                    tracing::warn!(error = %e, "{why}");
+                }
             }
         }
         for tp in &revoked {
             tracker.remove(tp);
         }
         drop(tracker);
-        tracing::info!(connector = %self.labels.connector, task = %self.labels.task,
-            partitions = revoked.len(), "partitions revoked");
+        tracing::info!(partitions = revoked.len(), "partitions revoked");
         lock(&self.changes).push(AssignmentChange::Revoked(revoked));
     }
 
     fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         if let Rebalance::Assign(tpl) = rebalance {
             let assigned = partitions(tpl);
-            tracing::info!(connector = %self.labels.connector, task = %self.labels.task,
-                partitions = assigned.len(), "partitions assigned");
+            tracing::info!(partitions = assigned.len(), "partitions assigned");
             lock(&self.changes).push(AssignmentChange::Assigned(assigned));
         }
     }

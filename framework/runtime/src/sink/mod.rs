@@ -105,13 +105,19 @@ impl SinkRunner {
         let mut config = client_config(&env.worker, settings, ClientKind::Consumer);
         config
             .set("group.id", sink_group_id(&env.connector))
-            .set("client.id", format!("connector-consumer-{}-{}", env.connector, env.task))
+            .set(
+                "client.id",
+                format!("connector-consumer-{}-{}", env.connector, env.task),
+            )
             .set("enable.auto.commit", "false")
             .set("enable.auto.offset.store", "false");
         let consumer = config
             .create_with_context(context)
             .map_err(|e| Error::config(format!("consumer: {e}")))?;
-        let retry_max = settings.get("errors.retry.delay.max.ms").and_then(|v| v.trim().parse().ok()).unwrap_or(60_000);
+        let retry_max = settings
+            .get("errors.retry.delay.max.ms")
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(60_000);
         Ok(Self {
             task: plugin.sink_task(settings)?,
             chain: pipeline::chain(plugins, settings)?,
@@ -149,25 +155,30 @@ impl SinkRunner {
             }
         };
         if let Err(e) = self.task.stop().await {
-            tracing::warn!(connector = %self.env.connector, task = self.env.task, error = %e, "sink stop failed");
+            tracing::warn!(error = %e, "sink stop failed");
         }
         self.flush_counts(0);
         if let Err(e) = result {
-            tracing::error!(connector = %self.env.connector, task = self.env.task, error = %e, "task failed");
+            tracing::error!(error = %e, "task failed");
             self.env.status.fail(e.to_string());
         }
     }
 
     fn subscribe(&self) -> Result<()> {
         let s = &self.env.settings;
-        let regex = s.get("topics.regex").map(|r| r.trim()).filter(|r| !r.is_empty());
+        let regex = s
+            .get("topics.regex")
+            .map(|r| r.trim())
+            .filter(|r| !r.is_empty());
         let subscription = match regex {
             // librdkafka treats a leading ^ as a regex; anchor the end as Kafka Connect does.
             Some(r) => vec![format!("^({r})$")],
             None => sluice_core::config::split_list(s.get("topics").map_or("", String::as_str)),
         };
         let refs: Vec<&str> = subscription.iter().map(String::as_str).collect();
-        self.consumer.subscribe(&refs).map_err(|e| Error::config(format!("subscribe: {e}")))
+        self.consumer
+            .subscribe(&refs)
+            .map_err(|e| Error::config(format!("subscribe: {e}")))
     }
 
     async fn consume(&mut self) -> Result<()> {
@@ -189,7 +200,7 @@ impl SinkRunner {
                 None => match self.next(commit_at).await {
                     Wake::Control => {}
                     Wake::Message(raw) => {
-                        // The callbacks of the poll that returned it may have changed the assignment.
+                        // The poll that returned it may have run rebalance callbacks.
                         self.apply_changes().await?;
                         self.accept(raw?).await?;
                     }
@@ -251,7 +262,10 @@ impl SinkRunner {
                 lock(&self.tracker).handled(&origin.tp, origin.offset);
                 Ok(())
             }
-            Err(e) => self.reject(Stage::Transformation, &origin, &headers, &e).await,
+            Err(e) => {
+                self.reject(Stage::Transformation, &origin, &headers, &e)
+                    .await
+            }
         }
     }
 
@@ -281,8 +295,16 @@ impl SinkRunner {
     }
 
     /// Applies `errors.tolerance` to a record that failed before reaching the sink.
-    async fn reject(&mut self, stage: Stage, origin: &Origin, headers: &[Header], e: &Error) -> Result<()> {
-        self.errors.handle(&self.env, stage, origin, headers, e).await?;
+    async fn reject(
+        &mut self,
+        stage: Stage,
+        origin: &Origin,
+        headers: &[Header],
+        e: &Error,
+    ) -> Result<()> {
+        self.errors
+            .handle(&self.env, stage, origin, headers, e)
+            .await?;
         self.counts.failed += 1;
         lock(&self.tracker).handled(&origin.tp, origin.offset);
         Ok(())
@@ -306,12 +328,15 @@ impl SinkRunner {
             let started = Instant::now();
             match self.task.write(&records).await {
                 Ok(outcome) => {
-                    self.env.task_metrics.write_latency.observe(started.elapsed().as_secs_f64());
+                    self.env
+                        .task_metrics
+                        .write_latency
+                        .observe(started.elapsed().as_secs_f64());
                     break outcome;
                 }
                 Err(e) if e.is_retriable() => {
                     attempt += 1;
-                    tracing::warn!(connector = %self.env.connector, task = self.env.task, attempt,
+                    tracing::warn!(attempt,
                         records = records.len(), error = %e.message, "sink write failed; retrying");
                     if !self.back_off(attempt).await? {
                         // Stopping: the batch stays uncommitted and is read again next time.
@@ -333,7 +358,11 @@ impl SinkRunner {
 
     /// Acknowledges written records and applies `errors.tolerance` to rejected ones.
     async fn settle(&mut self, records: &[Record], outcome: WriteOutcome) -> Result<()> {
-        let rejected: HashMap<usize, Error> = outcome.rejected.into_iter().map(|r| (r.index, r.error)).collect();
+        let rejected: HashMap<usize, Error> = outcome
+            .rejected
+            .into_iter()
+            .map(|r| (r.index, r.error))
+            .collect();
         {
             let mut tracker = lock(&self.tracker);
             for (i, r) in records.iter().enumerate() {
@@ -344,16 +373,24 @@ impl SinkRunner {
         }
         for (i, r) in records.iter().enumerate() {
             if let Some(e) = rejected.get(&i) {
-                self.errors.handle(&self.env, Stage::TaskPut, &r.origin, &r.headers, e).await?;
+                self.errors
+                    .handle(&self.env, Stage::TaskPut, &r.origin, &r.headers, e)
+                    .await?;
                 self.counts.failed += 1;
                 lock(&self.tracker).acknowledged(&r.origin.tp, r.origin.offset);
             }
         }
         let written = (records.len() - rejected.len()) as u64;
         self.flush_counts(written);
-        self.env.task_metrics.batch_size.observe(records.len() as f64);
-        tracing::debug!(connector = %self.env.connector, task = self.env.task, records = records.len(),
-            rejected = rejected.len(), "batch written");
+        self.env
+            .task_metrics
+            .batch_size
+            .observe(records.len() as f64);
+        tracing::debug!(
+            records = records.len(),
+            rejected = rejected.len(),
+            "batch written"
+        );
         Ok(())
     }
 
@@ -412,16 +449,28 @@ impl SinkRunner {
     }
 
     fn pause_all(&mut self) {
-        match self.consumer.assignment().and_then(|tpl| self.consumer.pause(&tpl)) {
+        match self
+            .consumer
+            .assignment()
+            .and_then(|tpl| self.consumer.pause(&tpl))
+        {
             Ok(()) => self.paused = true,
-            Err(e) => tracing::warn!(connector = %self.env.connector, task = self.env.task, error = %e, "pause failed"),
+            Err(e) => {
+                tracing::warn!(error = %e, "pause failed")
+            }
         }
     }
 
     fn resume_all(&mut self) {
-        match self.consumer.assignment().and_then(|tpl| self.consumer.resume(&tpl)) {
+        match self
+            .consumer
+            .assignment()
+            .and_then(|tpl| self.consumer.resume(&tpl))
+        {
             Ok(()) => self.paused = false,
-            Err(e) => tracing::warn!(connector = %self.env.connector, task = self.env.task, error = %e, "resume failed"),
+            Err(e) => {
+                tracing::warn!(error = %e, "resume failed")
+            }
         }
     }
 
@@ -464,16 +513,18 @@ impl SinkRunner {
             return;
         }
         if let Err(e) = self.task.flush().await {
-            tracing::warn!(connector = %self.env.connector, task = self.env.task, error = %e, "sink flush failed; commit skipped");
+            tracing::warn!(error = %e, "sink flush failed; commit skipped");
             return;
         }
         let list = commit_list(&offsets);
         match blocking_call(|| self.consumer.commit(&list, CommitMode::Sync)) {
             Ok(()) => {
                 lock(&self.tracker).committed(&offsets);
-                tracing::debug!(connector = %self.env.connector, task = self.env.task, partitions = offsets.len(), "offsets committed");
+                tracing::debug!(partitions = offsets.len(), "offsets committed");
             }
-            Err(e) => tracing::warn!(connector = %self.env.connector, task = self.env.task, error = %e, "offset commit failed"),
+            Err(e) => {
+                tracing::warn!(error = %e, "offset commit failed")
+            }
         }
     }
 
@@ -506,12 +557,17 @@ fn backoff_delay(attempt: u32, max: Duration) -> Duration {
 }
 
 fn pseudo_random() -> f64 {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
     f64::from(nanos % 1000) / 1000.0
 }
 
 /// Copies a consumed message into an owned record-to-be.
-fn to_raw(message: rdkafka::error::KafkaResult<BorrowedMessage<'_>>, topics: &mut HashMap<String, Arc<str>>) -> Result<Raw> {
+fn to_raw(
+    message: rdkafka::error::KafkaResult<BorrowedMessage<'_>>,
+    topics: &mut HashMap<String, Arc<str>>,
+) -> Result<Raw> {
     let m = message.map_err(|e| Error::fatal(format!("consumer: {e}")))?;
     let topic = match topics.get(m.topic()) {
         Some(t) => t.clone(),
@@ -525,17 +581,27 @@ fn to_raw(message: rdkafka::error::KafkaResult<BorrowedMessage<'_>>, topics: &mu
         .headers()
         .map(|hs| {
             hs.iter()
-                .map(|h| Header { key: h.key.to_owned(), value: h.value.map(Bytes::copy_from_slice) })
+                .map(|h| Header {
+                    key: h.key.to_owned(),
+                    value: h.value.map(Bytes::copy_from_slice),
+                })
                 .collect()
         })
         .unwrap_or_default();
     let origin = Origin {
-        tp: TopicPartition { topic, partition: m.partition() },
+        tp: TopicPartition {
+            topic,
+            partition: m.partition(),
+        },
         offset: m.offset(),
         raw_key: m.key().map(Bytes::copy_from_slice),
         raw_value: m.payload().map(Bytes::copy_from_slice),
     };
-    Ok(Raw { origin: Arc::new(origin), timestamp: m.timestamp().to_millis(), headers })
+    Ok(Raw {
+        origin: Arc::new(origin),
+        timestamp: m.timestamp().to_millis(),
+        headers,
+    })
 }
 
 #[cfg(test)]
@@ -546,9 +612,15 @@ mod tests {
     fn backoff_grows_and_is_capped() {
         let max = Duration::from_secs(2);
         let d1 = backoff_delay(1, max);
-        assert!(d1 <= Duration::from_millis(100) && d1 >= Duration::from_millis(80), "{d1:?}");
+        assert!(
+            d1 <= Duration::from_millis(100) && d1 >= Duration::from_millis(80),
+            "{d1:?}"
+        );
         let d4 = backoff_delay(4, max);
-        assert!(d4 <= Duration::from_millis(800) && d4 >= Duration::from_millis(640), "{d4:?}");
+        assert!(
+            d4 <= Duration::from_millis(800) && d4 >= Duration::from_millis(640),
+            "{d4:?}"
+        );
         assert!(backoff_delay(30, max) <= max);
     }
 }

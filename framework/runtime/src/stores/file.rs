@@ -18,8 +18,9 @@ use super::{ConfigStore, OffsetStore, SourceOffset, StoredConnector};
 fn read_json<T: DeserializeOwned + Default>(path: &Path) -> Result<T> {
     match std::fs::read(path) {
         Ok(bytes) if bytes.is_empty() => Ok(T::default()),
-        Ok(bytes) => serde_json::from_slice(&bytes)
-            .map_err(|e| Error::config(format!("{}: not a Sluice store file: {e}", path.display()))),
+        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
+            Error::config(format!("{}: not a Sluice store file: {e}", path.display()))
+        }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(T::default()),
         Err(e) => Err(Error::fatal(format!("{}: {e}", path.display()))),
     }
@@ -47,7 +48,10 @@ impl FileConfigStore {
     pub fn open(path: impl Into<PathBuf>) -> Result<Self> {
         let path = path.into();
         let map = read_json(&path)?;
-        Ok(Self { path, map: Mutex::new(map) })
+        Ok(Self {
+            path,
+            map: Mutex::new(map),
+        })
     }
 
     /// Applies `change` to a copy, writes it, and keeps it only if the write succeeded.
@@ -98,18 +102,27 @@ impl FileOffsetStore {
     pub fn open(path: impl Into<PathBuf>) -> Result<Self> {
         let path = path.into();
         let map = read_json(&path)?;
-        Ok(Self { path, map: Mutex::new(map) })
+        Ok(Self {
+            path,
+            map: Mutex::new(map),
+        })
     }
 
     fn update(&self, connector: &str, change: impl FnOnce(&mut Vec<SourceOffset>)) -> Result<()> {
         let mut map = lock(&self.map);
         let mut offsets: Vec<SourceOffset> = map
             .get(connector)
-            .map(|v| v.iter().map(|e| (e.partition.clone(), e.offset.clone())).collect())
+            .map(|v| {
+                v.iter()
+                    .map(|e| (e.partition.clone(), e.offset.clone()))
+                    .collect()
+            })
             .unwrap_or_default();
         change(&mut offsets);
         let mut next = map.clone();
-        let entries = offsets.into_iter().map(|(partition, offset)| OffsetEntry { partition, offset });
+        let entries = offsets
+            .into_iter()
+            .map(|(partition, offset)| OffsetEntry { partition, offset });
         next.insert(connector.to_owned(), entries.collect());
         next.retain(|_, v| !v.is_empty());
         write_json(&self.path, &next)?;
@@ -123,7 +136,10 @@ impl OffsetStore for FileOffsetStore {
     async fn get(&self, connector: &str) -> Result<Vec<SourceOffset>> {
         let map = lock(&self.map);
         let entries = map.get(connector).map(Vec::as_slice).unwrap_or_default();
-        Ok(entries.iter().map(|e| (e.partition.clone(), e.offset.clone())).collect())
+        Ok(entries
+            .iter()
+            .map(|e| (e.partition.clone(), e.offset.clone()))
+            .collect())
     }
 
     async fn put(&self, connector: &str, offsets: &[SourceOffset]) -> Result<()> {
@@ -148,7 +164,10 @@ mod tests {
         let store = FileConfigStore::open(&path).unwrap();
         let mut config = sluice_core::config::Settings::new();
         config.insert("name".into(), "a".into());
-        let stored = StoredConnector { config, target_state: TargetState::Paused };
+        let stored = StoredConnector {
+            config,
+            target_state: TargetState::Paused,
+        };
         store.put("a", &stored).await.unwrap();
         let again = FileConfigStore::open(&path).unwrap();
         assert_eq!(again.load().await.unwrap().get("a"), Some(&stored));
@@ -159,7 +178,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("gone").join("configs.json");
         let store = FileConfigStore::open(&path).unwrap();
-        let stored = StoredConnector { config: Default::default(), target_state: TargetState::Started };
+        let stored = StoredConnector {
+            config: Default::default(),
+            target_state: TargetState::Started,
+        };
         let err = store.put("a", &stored).await.unwrap_err();
         assert!(err.message.contains("cannot write"), "{}", err.message);
         assert!(store.load().await.unwrap().is_empty());
@@ -170,9 +192,18 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = FileOffsetStore::open(dir.path().join("offsets.json")).unwrap();
         let p = json!({"filename": "/x"});
-        store.put("c", &[(p.clone(), json!({"position": 4}))]).await.unwrap();
-        store.put("c", &[(p.clone(), json!({"position": 8}))]).await.unwrap();
-        assert_eq!(store.get("c").await.unwrap(), vec![(p.clone(), json!({"position": 8}))]);
+        store
+            .put("c", &[(p.clone(), json!({"position": 4}))])
+            .await
+            .unwrap();
+        store
+            .put("c", &[(p.clone(), json!({"position": 8}))])
+            .await
+            .unwrap();
+        assert_eq!(
+            store.get("c").await.unwrap(),
+            vec![(p.clone(), json!({"position": 8}))]
+        );
         store.remove("c").await.unwrap();
         assert!(store.get("c").await.unwrap().is_empty());
     }

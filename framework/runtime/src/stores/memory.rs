@@ -55,7 +55,10 @@ impl OffsetStore for MemoryOffsetStore {
     }
 
     async fn put(&self, connector: &str, offsets: &[SourceOffset]) -> Result<()> {
-        merge_offsets(lock(&self.map).entry(connector.to_owned()).or_default(), offsets);
+        merge_offsets(
+            lock(&self.map).entry(connector.to_owned()).or_default(),
+            offsets,
+        );
         Ok(())
     }
 

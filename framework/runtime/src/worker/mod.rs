@@ -146,7 +146,9 @@ impl Worker {
         let connectors = self.inner.connectors.lock().await;
         for (name, c) in connectors.iter() {
             for id in 0..c.tasks.len() as u32 {
-                self.inner.metrics.set_state(name, id, task_state(c, id).state);
+                self.inner
+                    .metrics
+                    .set_state(name, id, task_state(c, id).state);
             }
         }
         drop(connectors);
@@ -170,10 +172,16 @@ impl Worker {
 
     /// Starts every stored connector in its stored target state.
     pub async fn start(&self) -> WorkerResult<()> {
-        let stored = self.inner.configs.load().await.map_err(|e| WorkerError::Internal(e.to_string()))?;
+        let stored = self
+            .inner
+            .configs
+            .load()
+            .await
+            .map_err(|e| WorkerError::Internal(e.to_string()))?;
         let mut connectors = self.inner.connectors.lock().await;
         for (name, c) in stored {
-            tracing::info!(connector = %name, target = ?c.target_state, "starting stored connector");
+            let target = c.target_state;
+            tracing::info!(connector = %name, ?target, "starting stored connector");
             let connector = self.launch(&name, c.config, c.target_state);
             connectors.insert(name, connector);
         }
@@ -183,7 +191,11 @@ impl Worker {
     /// Stops every task, committing their offsets.
     pub async fn shutdown(&self) {
         let mut connectors = self.inner.connectors.lock().await;
-        let timeout = self.inner.config.shutdown_timeout().unwrap_or(Duration::from_secs(10));
+        let timeout = self
+            .inner
+            .config
+            .shutdown_timeout()
+            .unwrap_or(Duration::from_secs(10));
         for (name, c) in connectors.iter_mut() {
             tracing::info!(connector = %name, "stopping connector");
             stop_tasks(c, timeout).await;
@@ -205,7 +217,9 @@ impl Worker {
         let config = self.checked(name, config)?;
         let mut connectors = self.inner.connectors.lock().await;
         if connectors.contains_key(name) {
-            return Err(WorkerError::AlreadyExists(format!("Connector {name} already exists")));
+            return Err(WorkerError::AlreadyExists(format!(
+                "Connector {name} already exists"
+            )));
         }
         self.store(name, &config, TargetState::Started).await?;
         let connector = self.launch(name, config, TargetState::Started);
@@ -215,10 +229,16 @@ impl Worker {
     }
 
     /// Creates or replaces a connector's config; `true` when it was created.
-    pub async fn put_config(&self, name: &str, config: Settings) -> WorkerResult<(bool, ConnectorInfo)> {
+    pub async fn put_config(
+        &self,
+        name: &str,
+        config: Settings,
+    ) -> WorkerResult<(bool, ConnectorInfo)> {
         let config = self.checked(name, config)?;
         let mut connectors = self.inner.connectors.lock().await;
-        let target = connectors.get(name).map_or(TargetState::Started, |c| c.target);
+        let target = connectors
+            .get(name)
+            .map_or(TargetState::Started, |c| c.target);
         self.store(name, &config, target).await?;
         let created = match connectors.remove(name) {
             Some(mut old) => {
@@ -234,7 +254,11 @@ impl Worker {
     }
 
     /// Merges a patch into a connector's config; a null value removes a key.
-    pub async fn patch_config(&self, name: &str, patch: BTreeMap<String, Option<String>>) -> WorkerResult<ConnectorInfo> {
+    pub async fn patch_config(
+        &self,
+        name: &str,
+        patch: BTreeMap<String, Option<String>>,
+    ) -> WorkerResult<ConnectorInfo> {
         let mut config = self.config_of(name).await?;
         for (k, v) in patch {
             match v {
@@ -251,7 +275,11 @@ impl Worker {
         if !connectors.contains_key(name) {
             return Err(WorkerError::not_found(name));
         }
-        self.inner.configs.remove(name).await.map_err(|e| WorkerError::Internal(e.to_string()))?;
+        self.inner
+            .configs
+            .remove(name)
+            .await
+            .map_err(|e| WorkerError::Internal(e.to_string()))?;
         if let Some(mut c) = connectors.remove(name) {
             stop_tasks(&mut c, self.shutdown_timeout()).await;
             self.inner.metrics.forget(name, c.task_configs.len() as u32);
@@ -263,7 +291,9 @@ impl Worker {
     /// Sets a connector's target state (pause, resume, stop).
     pub async fn set_target(&self, name: &str, target: TargetState) -> WorkerResult<()> {
         let mut connectors = self.inner.connectors.lock().await;
-        let c = connectors.get_mut(name).ok_or_else(|| WorkerError::not_found(name))?;
+        let c = connectors
+            .get_mut(name)
+            .ok_or_else(|| WorkerError::not_found(name))?;
         if c.target == target {
             return Ok(());
         }
@@ -283,7 +313,11 @@ impl Worker {
                 for t in c.tasks.iter().flatten() {
                     let _ = t.control.send(target);
                 }
-                c.status.set(if target == TargetState::Paused { State::Paused } else { State::Running });
+                c.status.set(if target == TargetState::Paused {
+                    State::Paused
+                } else {
+                    State::Running
+                });
             }
         }
         Ok(())
@@ -292,12 +326,21 @@ impl Worker {
     /// Restarts a connector and, with `include_tasks`, its tasks (only failed ones with
     /// `only_failed`). Returns the status as it is right after the restart began, with the
     /// restarted parts shown as RESTARTING.
-    pub async fn restart(&self, name: &str, include_tasks: bool, only_failed: bool) -> WorkerResult<ConnectorStatus> {
+    pub async fn restart(
+        &self,
+        name: &str,
+        include_tasks: bool,
+        only_failed: bool,
+    ) -> WorkerResult<ConnectorStatus> {
         let mut connectors = self.inner.connectors.lock().await;
-        let c = connectors.get_mut(name).ok_or_else(|| WorkerError::not_found(name))?;
+        let c = connectors
+            .get_mut(name)
+            .ok_or_else(|| WorkerError::not_found(name))?;
         let restart_connector = !only_failed || c.status.get().state == State::Failed;
         let to_restart: Vec<u32> = (0..c.tasks.len() as u32)
-            .filter(|id| include_tasks && (!only_failed || task_state(c, *id).state == State::Failed))
+            .filter(|id| {
+                include_tasks && (!only_failed || task_state(c, *id).state == State::Failed)
+            })
             .collect();
         let mut reported = self.status_of(name, c);
         if restart_connector {
@@ -320,7 +363,9 @@ impl Worker {
     /// Restarts one task.
     pub async fn restart_task(&self, name: &str, id: u32) -> WorkerResult<()> {
         let mut connectors = self.inner.connectors.lock().await;
-        let c = connectors.get_mut(name).ok_or_else(|| WorkerError::not_found(name))?;
+        let c = connectors
+            .get_mut(name)
+            .ok_or_else(|| WorkerError::not_found(name))?;
         if id as usize >= c.tasks.len() {
             return Err(WorkerError::NotFound(format!("Task {name}-{id} not found")));
         }
@@ -341,56 +386,85 @@ impl Worker {
     /// A connector's definition.
     pub async fn info(&self, name: &str) -> WorkerResult<ConnectorInfo> {
         let connectors = self.inner.connectors.lock().await;
-        let c = connectors.get(name).ok_or_else(|| WorkerError::not_found(name))?;
+        let c = connectors
+            .get(name)
+            .ok_or_else(|| WorkerError::not_found(name))?;
         Ok(info(name, c))
     }
 
     /// A connector's settings.
     pub async fn config_of(&self, name: &str) -> WorkerResult<Settings> {
         let connectors = self.inner.connectors.lock().await;
-        connectors.get(name).map(|c| c.config.clone()).ok_or_else(|| WorkerError::not_found(name))
+        connectors
+            .get(name)
+            .map(|c| c.config.clone())
+            .ok_or_else(|| WorkerError::not_found(name))
     }
 
     /// A connector's tasks and their settings.
     pub async fn tasks(&self, name: &str) -> WorkerResult<Vec<TaskInfo>> {
         let connectors = self.inner.connectors.lock().await;
-        let c = connectors.get(name).ok_or_else(|| WorkerError::not_found(name))?;
+        let c = connectors
+            .get(name)
+            .ok_or_else(|| WorkerError::not_found(name))?;
         Ok((0..c.task_configs.len() as u32)
-            .map(|task| TaskInfo { id: TaskId { connector: name.to_owned(), task }, config: c.task_configs[task as usize].clone() })
+            .map(|task| TaskInfo {
+                id: TaskId {
+                    connector: name.to_owned(),
+                    task,
+                },
+                config: c.task_configs[task as usize].clone(),
+            })
             .collect())
     }
 
     /// A connector's status.
     pub async fn status(&self, name: &str) -> WorkerResult<ConnectorStatus> {
         let connectors = self.inner.connectors.lock().await;
-        let c = connectors.get(name).ok_or_else(|| WorkerError::not_found(name))?;
+        let c = connectors
+            .get(name)
+            .ok_or_else(|| WorkerError::not_found(name))?;
         Ok(self.status_of(name, c))
     }
 
     /// One task's status.
     pub async fn task_status(&self, name: &str, id: u32) -> WorkerResult<TaskState> {
         let status = self.status(name).await?;
-        status.tasks.into_iter().find(|t| t.id == id).ok_or_else(|| WorkerError::NotFound(format!("Task {name}-{id} not found")))
+        status
+            .tasks
+            .into_iter()
+            .find(|t| t.id == id)
+            .ok_or_else(|| WorkerError::NotFound(format!("Task {name}-{id} not found")))
     }
 
     /// Topics a sink connector has read since it was created or its topics were reset.
     pub async fn active_topics(&self, name: &str) -> WorkerResult<Vec<String>> {
         let connectors = self.inner.connectors.lock().await;
-        let c = connectors.get(name).ok_or_else(|| WorkerError::not_found(name))?;
-        let topics = crate::stores::memory::lock(&c.active_topics).iter().cloned().collect();
+        let c = connectors
+            .get(name)
+            .ok_or_else(|| WorkerError::not_found(name))?;
+        let topics = crate::stores::memory::lock(&c.active_topics)
+            .iter()
+            .cloned()
+            .collect();
         Ok(topics)
     }
 
     /// Clears a connector's active topics.
     pub async fn reset_active_topics(&self, name: &str) -> WorkerResult<()> {
         let connectors = self.inner.connectors.lock().await;
-        let c = connectors.get(name).ok_or_else(|| WorkerError::not_found(name))?;
+        let c = connectors
+            .get(name)
+            .ok_or_else(|| WorkerError::not_found(name))?;
         crate::stores::memory::lock(&c.active_topics).clear();
         Ok(())
     }
 
     fn shutdown_timeout(&self) -> Duration {
-        self.inner.config.shutdown_timeout().unwrap_or(Duration::from_secs(10))
+        self.inner
+            .config
+            .shutdown_timeout()
+            .unwrap_or(Duration::from_secs(10))
     }
 
     /// Applies the name rules and validation; returns the config with `name` set.
@@ -398,9 +472,10 @@ impl Worker {
         check_name(name)?;
         if let Some(inner) = config.get("name") {
             if inner.trim() != name {
+                let inner = inner.trim();
                 return Err(WorkerError::BadRequest(format!(
-                    "Connector name configuration ({}) doesn't match connector name in the URL ({name})",
-                    inner.trim()
+                    "Connector name configuration ({inner}) doesn't match connector name in the \
+                     URL ({name})"
                 )));
             }
         }
@@ -409,8 +484,9 @@ impl Worker {
         if validation.error_count() > 0 {
             let errors = validation.errors();
             return Err(WorkerError::BadRequest(format!(
-                "Connector configuration is invalid and contains the following {} error(s):\n{}\nYou can also \
-                 find the above list of errors at the endpoint `/connector-plugins/{{connectorType}}/config/validate`",
+                "Connector configuration is invalid and contains the following {} error(s):\n{}\n\
+                 You can also find the above list of errors at the endpoint \
+                 `/connector-plugins/{{connectorType}}/config/validate`",
                 errors.len(),
                 errors.join("\n")
             )));
@@ -419,18 +495,30 @@ impl Worker {
     }
 
     async fn store(&self, name: &str, config: &Settings, target: TargetState) -> WorkerResult<()> {
-        let stored = StoredConnector { config: config.clone(), target_state: target };
+        let stored = StoredConnector {
+            config: config.clone(),
+            target_state: target,
+        };
         self.inner.configs.put(name, &stored).await.map_err(|e| {
             tracing::error!(connector = %name, error = %e, "config store write failed");
-            WorkerError::Internal(format!("Failed to write connector configuration: {}", e.message))
+            WorkerError::Internal(format!(
+                "Failed to write connector configuration: {}",
+                e.message
+            ))
         })
     }
 
     /// Builds the connector's task configs and starts its tasks, unless stopped.
     fn launch(&self, name: &str, config: Settings, target: TargetState) -> Connector {
-        let key = StatusKey { connector: name.to_owned(), task: None };
+        let key = StatusKey {
+            connector: name.to_owned(),
+            task: None,
+        };
         let status = StatusCell::new(self.inner.statuses.clone(), key, connector_state(target));
-        let plugin = config.get("connector.class").and_then(|c| self.inner.plugins.connector(c)).cloned();
+        let plugin = config
+            .get("connector.class")
+            .and_then(|c| self.inner.plugins.connector(c))
+            .cloned();
         let kind = plugin.as_ref().map_or(ConnectorKind::Sink, |p| p.kind());
         let mut c = Connector {
             task_configs: Vec::new(),
@@ -445,7 +533,11 @@ impl Worker {
             c.status.fail("connector.class names no known plugin");
             return c;
         };
-        let max = c.config.get("tasks.max").and_then(|v| v.trim().parse().ok()).unwrap_or(1);
+        let max = c
+            .config
+            .get("tasks.max")
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(1);
         c.task_configs = plugin.task_configs(&c.config, max);
         c.tasks = (0..c.task_configs.len()).map(|_| None).collect();
         if target != TargetState::Stopped {
@@ -458,7 +550,10 @@ impl Worker {
 
     fn spawn_task(&self, name: &str, c: &Connector, id: u32) -> RunningTask {
         let (control, rx) = watch::channel(c.target);
-        let key = StatusKey { connector: name.to_owned(), task: Some(id) };
+        let key = StatusKey {
+            connector: name.to_owned(),
+            task: Some(id),
+        };
         let status = StatusCell::new(self.inner.statuses.clone(), key, State::Unassigned);
         let env = TaskEnv {
             connector: name.to_owned(),
@@ -471,9 +566,26 @@ impl Worker {
             control: rx,
             commit_interval: self.inner.commit_interval,
         };
-        let plugin = c.config.get("connector.class").and_then(|cl| self.inner.plugins.connector(cl)).cloned();
-        let join = tokio::spawn(run_task(env, plugin, self.inner.plugins.clone(), self.inner.offsets.clone(), c.active_topics.clone()));
-        RunningTask { control, join, status }
+        let plugin = c
+            .config
+            .get("connector.class")
+            .and_then(|cl| self.inner.plugins.connector(cl))
+            .cloned();
+        // Every log line of the task carries its connector and task number through this span.
+        let span = tracing::info_span!("task", connector = %name, task = id);
+        let run = run_task(
+            env,
+            plugin,
+            self.inner.plugins.clone(),
+            self.inner.offsets.clone(),
+            c.active_topics.clone(),
+        );
+        let join = tokio::spawn(tracing::Instrument::instrument(run, span));
+        RunningTask {
+            control,
+            join,
+            status,
+        }
     }
 
     fn status_of(&self, name: &str, c: &Connector) -> ConnectorStatus {
@@ -482,12 +594,21 @@ impl Worker {
             .filter(|_| c.target != TargetState::Stopped)
             .map(|id| {
                 let s = task_state(c, id);
-                TaskState { id, state: s.state.as_str(), worker_id: self.inner.worker_id.clone(), trace: s.trace }
+                TaskState {
+                    id,
+                    state: s.state.as_str(),
+                    worker_id: self.inner.worker_id.clone(),
+                    trace: s.trace,
+                }
             })
             .collect();
         ConnectorStatus {
             name: name.to_owned(),
-            connector: StateInfo { state: connector.state.as_str(), worker_id: self.inner.worker_id.clone(), trace: connector.trace },
+            connector: StateInfo {
+                state: connector.state.as_str(),
+                worker_id: self.inner.worker_id.clone(),
+                trace: connector.trace,
+            },
             tasks,
             kind: c.kind.as_str(),
         }
@@ -498,9 +619,14 @@ impl Worker {
     }
 
     /// A connector's kind, target state and settings, for offset operations.
-    pub(crate) async fn offsets_target(&self, name: &str) -> WorkerResult<(ConnectorKind, TargetState, Settings)> {
+    pub(crate) async fn offsets_target(
+        &self,
+        name: &str,
+    ) -> WorkerResult<(ConnectorKind, TargetState, Settings)> {
         let connectors = self.inner.connectors.lock().await;
-        let c = connectors.get(name).ok_or_else(|| WorkerError::not_found(name))?;
+        let c = connectors
+            .get(name)
+            .ok_or_else(|| WorkerError::not_found(name))?;
         Ok((c.kind, c.target, c.config.clone()))
     }
 }
@@ -508,13 +634,19 @@ impl Worker {
 /// Kafka Connect's rule for names, plus: no `/`, which could never be addressed again.
 fn check_name(name: &str) -> WorkerResult<()> {
     if name.trim().is_empty() {
-        return Err(WorkerError::BadRequest("Connector name must not be empty".into()));
+        return Err(WorkerError::BadRequest(
+            "Connector name must not be empty".into(),
+        ));
     }
     if name.chars().any(char::is_control) {
-        return Err(WorkerError::BadRequest(format!("Connector name {name:?} must not contain control characters")));
+        return Err(WorkerError::BadRequest(format!(
+            "Connector name {name:?} must not contain control characters"
+        )));
     }
     if name.contains('/') {
-        return Err(WorkerError::BadRequest(format!("Connector name {name:?} must not contain '/'")));
+        return Err(WorkerError::BadRequest(format!(
+            "Connector name {name:?} must not contain '/'"
+        )));
     }
     Ok(())
 }
@@ -538,7 +670,12 @@ fn info(name: &str, c: &Connector) -> ConnectorInfo {
     ConnectorInfo {
         name: name.to_owned(),
         config: c.config.clone(),
-        tasks: (0..c.task_configs.len() as u32).map(|task| TaskId { connector: name.to_owned(), task }).collect(),
+        tasks: (0..c.task_configs.len() as u32)
+            .map(|task| TaskId {
+                connector: name.to_owned(),
+                task,
+            })
+            .collect(),
         kind: c.kind.as_str(),
     }
 }
@@ -578,7 +715,8 @@ async fn run_task(
     };
     let status = env.status.clone();
     match plugin.kind() {
-        ConnectorKind::Sink => match SinkRunner::new(env, plugin.as_ref(), &plugins, active_topics) {
+        ConnectorKind::Sink => match SinkRunner::new(env, plugin.as_ref(), &plugins, active_topics)
+        {
             Ok(runner) => runner.run().await,
             Err(e) => status.fail(e.to_string()),
         },

@@ -31,7 +31,10 @@ impl Worker {
         match kind {
             ConnectorKind::Source => {
                 let stored = self.inner_offsets().get(name).await.map_err(internal)?;
-                let offsets = stored.into_iter().map(|(partition, offset)| PartitionOffset { partition, offset }).collect();
+                let offsets = stored
+                    .into_iter()
+                    .map(|(partition, offset)| PartitionOffset { partition, offset })
+                    .collect();
                 Ok(Offsets { offsets })
             }
             ConnectorKind::Sink => {
@@ -48,20 +51,30 @@ impl Worker {
         match kind {
             ConnectorKind::Source => self.inner_offsets().remove(name).await.map_err(internal),
             ConnectorKind::Sink => {
-                let admin: AdminClient<DefaultClientContext> = client_config(self.config(), &config, ClientKind::Admin)
-                    .create()
-                    .map_err(|e| WorkerError::Internal(format!("admin client: {e}")))?;
+                let admin: AdminClient<DefaultClientContext> =
+                    client_config(self.config(), &config, ClientKind::Admin)
+                        .create()
+                        .map_err(|e| WorkerError::Internal(format!("admin client: {e}")))?;
                 let group = sink_group_id(name);
                 let results = admin
-                    .delete_groups(&[group.as_str()], &AdminOptions::new().operation_timeout(Some(KAFKA_TIMEOUT)))
+                    .delete_groups(
+                        &[group.as_str()],
+                        &AdminOptions::new().operation_timeout(Some(KAFKA_TIMEOUT)),
+                    )
                     .await
-                    .map_err(|e| WorkerError::Internal(format!("delete consumer group {group}: {e}")))?;
+                    .map_err(|e| {
+                        WorkerError::Internal(format!("delete consumer group {group}: {e}"))
+                    })?;
                 for result in results {
                     match result {
                         Ok(_) => {}
                         // A group that never committed has nothing to reset.
                         Err((_, rdkafka::types::RDKafkaErrorCode::GroupIdNotFound)) => {}
-                        Err((g, code)) => return Err(WorkerError::Internal(format!("delete consumer group {g}: {code}"))),
+                        Err((g, code)) => {
+                            return Err(WorkerError::Internal(format!(
+                                "delete consumer group {g}: {code}"
+                            )))
+                        }
                     }
                 }
                 Ok(())
@@ -75,14 +88,23 @@ impl Worker {
         require_stopped(name, target)?;
         match kind {
             ConnectorKind::Source => {
-                let entries: Vec<_> = body.offsets.into_iter().map(|o| (o.partition, o.offset)).collect();
-                self.inner_offsets().put(name, &entries).await.map_err(internal)
+                let entries: Vec<_> = body
+                    .offsets
+                    .into_iter()
+                    .map(|o| (o.partition, o.offset))
+                    .collect();
+                self.inner_offsets()
+                    .put(name, &entries)
+                    .await
+                    .map_err(internal)
             }
             ConnectorKind::Sink => {
                 let tpl = sink_commit_list(&body)?;
                 let consumer = self.group_consumer(name, &config)?;
                 blocking(move || {
-                    consumer.commit(&tpl, CommitMode::Sync).map_err(|e| WorkerError::Internal(format!("commit offsets: {e}")))
+                    consumer
+                        .commit(&tpl, CommitMode::Sync)
+                        .map_err(|e| WorkerError::Internal(format!("commit offsets: {e}")))
                 })
                 .await
             }
@@ -91,8 +113,10 @@ impl Worker {
 
     fn group_consumer(&self, name: &str, config: &Settings) -> WorkerResult<BaseConsumer> {
         let mut c = client_config(self.config(), config, ClientKind::Consumer);
-        c.set("group.id", sink_group_id(name)).set("enable.auto.commit", "false");
-        c.create().map_err(|e| WorkerError::Internal(format!("consumer: {e}")))
+        c.set("group.id", sink_group_id(name))
+            .set("enable.auto.commit", "false");
+        c.create()
+            .map_err(|e| WorkerError::Internal(format!("consumer: {e}")))
     }
 }
 
@@ -105,13 +129,18 @@ fn require_stopped(name: &str, target: TargetState) -> WorkerResult<()> {
         return Ok(());
     }
     Err(WorkerError::BadRequest(format!(
-        "Connectors must be in the STOPPED state before their offsets can be modified. This can be done \
-         for the specified connector by issuing a 'PUT' request to the '/connectors/{name}/stop' endpoint"
+        "Connectors must be in the STOPPED state before their offsets can be modified. \
+         This can be done for the specified connector by issuing a 'PUT' request to the \
+         '/connectors/{name}/stop' endpoint"
     )))
 }
 
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> WorkerResult<T> + Send + 'static) -> WorkerResult<T> {
-    tokio::task::spawn_blocking(f).await.map_err(|e| WorkerError::Internal(format!("offsets call: {e}")))?
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> WorkerResult<T> + Send + 'static,
+) -> WorkerResult<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| WorkerError::Internal(format!("offsets call: {e}")))?
 }
 
 /// Reads the committed offsets of every partition of the sink's topics.
@@ -126,7 +155,8 @@ fn sink_offsets(consumer: &BaseConsumer, config: &Settings) -> WorkerResult<Offs
         .and_then(|r| regex::Regex::new(&format!("^(?:{})$", r.trim())).ok());
     let mut tpl = TopicPartitionList::new();
     for t in metadata.topics() {
-        let wanted = topics.iter().any(|n| n == t.name()) || regex.as_ref().is_some_and(|r| r.is_match(t.name()));
+        let wanted = topics.iter().any(|n| n == t.name())
+            || regex.as_ref().is_some_and(|r| r.is_match(t.name()));
         if wanted {
             for p in t.partitions() {
                 tpl.add_partition(t.name(), p.id());
@@ -155,7 +185,11 @@ fn sink_commit_list(body: &Offsets) -> WorkerResult<TopicPartitionList> {
     let mut tpl = TopicPartitionList::new();
     for (i, entry) in body.offsets.iter().enumerate() {
         let bad = |what: &str| WorkerError::BadRequest(format!("offsets[{i}]: {what}"));
-        let topic = entry.partition.get("kafka_topic").and_then(|t| t.as_str()).ok_or_else(|| bad("partition needs a string kafka_topic"))?;
+        let topic = entry
+            .partition
+            .get("kafka_topic")
+            .and_then(|t| t.as_str())
+            .ok_or_else(|| bad("partition needs a string kafka_topic"))?;
         let partition = entry
             .partition
             .get("kafka_partition")
@@ -165,10 +199,14 @@ fn sink_commit_list(body: &Offsets) -> WorkerResult<TopicPartitionList> {
         let offset = match &entry.offset {
             serde_json::Value::Null => Offset::Beginning,
             o => Offset::Offset(
-                o.get("kafka_offset").and_then(|v| v.as_i64()).filter(|v| *v >= 0).ok_or_else(|| bad("offset needs a non-negative kafka_offset"))?,
+                o.get("kafka_offset")
+                    .and_then(|v| v.as_i64())
+                    .filter(|v| *v >= 0)
+                    .ok_or_else(|| bad("offset needs a non-negative kafka_offset"))?,
             ),
         };
-        tpl.add_partition_offset(topic, partition, offset).map_err(|e| bad(&e.to_string()))?;
+        tpl.add_partition_offset(topic, partition, offset)
+            .map_err(|e| bad(&e.to_string()))?;
     }
     Ok(tpl)
 }
