@@ -58,3 +58,76 @@ impl Transform for Filter {
         Ok(if drop { None } else { Some(record) })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use sluice_core::{Map, Origin, TopicPartition, Value};
+
+    use super::*;
+
+    fn record(value: Value) -> Record {
+        let tp = TopicPartition {
+            topic: Arc::from("t"),
+            partition: 0,
+        };
+        let origin = Arc::new(Origin {
+            tp,
+            offset: 0,
+            raw_key: None,
+            raw_value: None,
+        });
+        Record {
+            topic: Arc::from("t"),
+            partition: 0,
+            offset: 0,
+            timestamp: None,
+            key_schema: None,
+            key: Value::Null,
+            value_schema: None,
+            value,
+            headers: Vec::new(),
+            origin,
+        }
+    }
+
+    fn typed(kind: &str) -> Value {
+        let mut m = Map::new();
+        m.insert("type".into(), Value::from(kind));
+        m.insert("n".into(), Value::Int(1));
+        Value::Map(m)
+    }
+
+    fn filter(condition: Option<&str>) -> Box<dyn Transform> {
+        let mut s = Settings::new();
+        if let Some(c) = condition {
+            s.insert("condition".into(), c.into());
+        }
+        FilterPlugin.build(&s).unwrap()
+    }
+
+    #[test]
+    fn drops_only_matching_records() {
+        let mut f = filter(Some(r#"value.type == "heartbeat""#));
+        assert!(f.apply(record(typed("heartbeat"))).unwrap().is_none());
+        assert!(f.apply(record(typed("order"))).unwrap().is_some());
+        assert!(
+            f.apply(record(Value::Null)).unwrap().is_some(),
+            "a tombstone has no type"
+        );
+        let mut f = filter(Some("value.n != 1.0"));
+        assert!(
+            f.apply(record(typed("x"))).unwrap().is_some(),
+            "1 equals 1.0"
+        );
+    }
+
+    #[test]
+    fn without_a_condition_everything_is_dropped() {
+        assert!(filter(None)
+            .apply(record(typed("order")))
+            .unwrap()
+            .is_none());
+    }
+}

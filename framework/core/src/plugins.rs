@@ -523,3 +523,152 @@ fn is_passthrough(key: &str) -> bool {
         .filter_map(|p| key.strip_prefix(p))
         .any(|rest| CONVERTER_KEYS.contains(&rest))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::ConfigKey;
+    use crate::connector::ConnectorPlugin;
+
+    struct Sink;
+
+    impl ConnectorPlugin for Sink {
+        fn class(&self) -> &'static str {
+            "org.example.TestSinkConnector"
+        }
+        fn aliases(&self) -> &'static [&'static str] {
+            &["test-sink"]
+        }
+        fn kind(&self) -> ConnectorKind {
+            ConnectorKind::Sink
+        }
+        fn config_def(&self) -> ConfigDef {
+            ConfigDef::new().key(ConfigKey::required("url", ConfigType::String, "Where to."))
+        }
+    }
+
+    fn plugins() -> Plugins {
+        Plugins {
+            connectors: vec![Arc::new(Sink)],
+            ..Plugins::default()
+        }
+    }
+
+    fn settings(pairs: &[(&str, &str)]) -> Settings {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn errors_of(v: &Validation, key: &str) -> Vec<String> {
+        v.configs
+            .iter()
+            .filter(|c| c.name == key)
+            .flat_map(|c| c.errors.clone())
+            .collect()
+    }
+
+    #[test]
+    fn classes_resolve_by_full_name_simple_name_and_alias() {
+        let p = plugins();
+        for name in [
+            "org.example.TestSinkConnector",
+            "TestSinkConnector",
+            "test-sink",
+            " test-sink ",
+        ] {
+            assert!(p.connector(name).is_some(), "{name}");
+        }
+        assert!(p.connector("TestSink").is_none());
+    }
+
+    #[test]
+    fn a_valid_config_has_no_errors() {
+        let v = plugins().validate(&settings(&[
+            ("name", "a"),
+            ("connector.class", "test-sink"),
+            ("topics", "t"),
+            ("url", "x"),
+            ("consumer.override.fetch.wait.max.ms", "20"),
+            ("value.converter.schemas.enable", "false"),
+        ]));
+        assert_eq!(v.errors(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn unknown_keys_are_errors_unless_allowed() {
+        let base = [
+            ("name", "a"),
+            ("connector.class", "test-sink"),
+            ("topics", "t"),
+            ("url", "x"),
+        ];
+        let mut s = settings(&base);
+        s.insert("batch.seperator".into(), ",".into());
+        s.insert("value.converter.nope".into(), "1".into());
+        let v = plugins().validate(&s);
+        assert_eq!(v.error_count(), 2);
+        assert!(errors_of(&v, "batch.seperator")[0].contains("Unknown configuration key"));
+        s.insert("config.allow.unknown".into(), "true".into());
+        assert_eq!(plugins().validate(&s).error_count(), 0);
+    }
+
+    #[test]
+    fn topics_and_topics_regex_are_exclusive_and_one_is_needed() {
+        let v = plugins().validate(&settings(&[
+            ("name", "a"),
+            ("connector.class", "test-sink"),
+            ("url", "x"),
+        ]));
+        assert_eq!(
+            errors_of(&v, "topics"),
+            vec!["Must configure one of topics or topics.regex"]
+        );
+        let v = plugins().validate(&settings(&[
+            ("name", "a"),
+            ("connector.class", "test-sink"),
+            ("url", "x"),
+            ("topics", "t"),
+            ("topics.regex", "t.*"),
+        ]));
+        assert!(errors_of(&v, "topics.regex")[0].contains("mutually exclusive"));
+        let v = plugins().validate(&settings(&[
+            ("name", "a"),
+            ("connector.class", "test-sink"),
+            ("url", "x"),
+            ("topics.regex", "(unclosed"),
+        ]));
+        assert!(errors_of(&v, "topics.regex")[0].contains("Invalid regular expression"));
+    }
+
+    #[test]
+    fn transforms_name_their_keys() {
+        let v = plugins().validate(&settings(&[
+            ("name", "a"),
+            ("connector.class", "test-sink"),
+            ("topics", "t"),
+            ("url", "x"),
+            ("transforms", "f,g"),
+            ("transforms.f.type", "NoSuchTransform"),
+            ("transforms.f.predicate", "p"),
+        ]));
+        assert!(errors_of(&v, "transforms.f.type")[0].contains("Unknown transform type"));
+        assert!(errors_of(&v, "transforms.f.predicate")[0].contains("not in \"predicates\""));
+        assert!(errors_of(&v, "transforms.g.type")[0].contains("Missing required configuration"));
+    }
+
+    #[test]
+    fn unknown_class_and_missing_required_keys() {
+        let v = plugins().validate(&settings(&[("connector.class", "nope")]));
+        assert!(errors_of(&v, "connector.class")[0].contains("Unknown connector class \"nope\""));
+        assert!(errors_of(&v, "name")[0].contains("Missing required configuration \"name\""));
+        let v = plugins().validate(&settings(&[
+            ("name", "a"),
+            ("connector.class", "test-sink"),
+            ("topics", "t"),
+        ]));
+        assert_eq!(errors_of(&v, "url").len(), 1);
+        assert_eq!(v.groups()[0], "Common");
+    }
+}
