@@ -70,3 +70,52 @@ fn quickstart_runs_30_seconds_and_the_sink_holds_what_was_sent() {
         );
     }
 }
+
+#[test]
+fn quickstart_streams_a_file_of_json_lines_with_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("events.jsonl");
+    let text: String = (0..500)
+        .map(|i| format!("{{\"id\":{i},\"kind\":\"click\"}}\n"))
+        .collect();
+    std::fs::write(&input, text).unwrap();
+    let out = dir.path().join("out.jsonl");
+    let rest_port = free_port().to_string();
+    let broker_port = free_port().to_string();
+    let output = Command::new(sluice_bin())
+        .args([
+            "quickstart",
+            "--duration",
+            "8",
+            "--rest-port",
+            &rest_port,
+            "--broker-port",
+            &broker_port,
+        ])
+        .arg("--input")
+        .arg(&input)
+        .arg("--output")
+        .arg(&out)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run quickstart");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains(&format!("streaming {}", input.display())),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("the source sent 500 records; the file sink wrote 500 records"),
+        "{stdout}"
+    );
+    let ids: BTreeSet<i64> = json_lines(&out)
+        .iter()
+        .map(|l| l["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, (0..500).collect::<BTreeSet<i64>>());
+}
