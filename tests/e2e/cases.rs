@@ -41,12 +41,7 @@ async fn br02_filtered_offsets_are_committed() {
     );
 
     let group = "connect-br02";
-    wait_for(
-        "commit 100 with nothing written",
-        Duration::from_secs(20),
-        async || (committed(group, &topic, 1).get(&0) == Some(&100)).then_some(()),
-    )
-    .await;
+    wait_commit(group, &topic, 0, 100).await;
     assert_eq!(lines_of(&out), 0);
 
     produce_json(
@@ -66,10 +61,7 @@ async fn br02_filtered_offsets_are_committed() {
         "never past a batched record"
     );
 
-    wait_for("commit 102", Duration::from_secs(20), async || {
-        (committed(group, &topic, 1).get(&0) == Some(&102)).then_some(())
-    })
-    .await;
+    wait_commit(group, &topic, 0, 102).await;
     let ids: Vec<_> = json_lines(&out)
         .iter()
         .map(|l| l["value"]["id"].clone())
@@ -392,14 +384,8 @@ async fn br37_offsets_survive_recreate_and_reset_needs_stop() {
             .status,
         201
     );
-    wait_for("10 lines", Duration::from_secs(30), async || {
-        (lines_of(&out) == 10).then_some(())
-    })
-    .await;
-    wait_for("commit 10", Duration::from_secs(20), async || {
-        (committed("connect-s1", &topic, 1).get(&0) == Some(&10)).then_some(())
-    })
-    .await;
+    wait_lines(&out, 10).await;
+    wait_commit("connect-s1", &topic, 0, 10).await;
 
     // 1. delete and re-create: it resumes at 10; only the new record is written.
     assert_eq!(
@@ -415,16 +401,10 @@ async fn br37_offsets_survive_recreate_and_reset_needs_stop() {
         201
     );
     produce_json(&topic, 1, &[json!({"i": 10})]).await;
-    wait_for("11 lines", Duration::from_secs(30), async || {
-        (lines_of(&out) == 11).then_some(())
-    })
-    .await;
+    wait_lines(&out, 11).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert_eq!(lines_of(&out), 11, "no redelivery after re-create");
-    wait_for("commit 11", Duration::from_secs(20), async || {
-        (committed("connect-s1", &topic, 1).get(&0) == Some(&11)).then_some(())
-    })
-    .await;
+    wait_commit("connect-s1", &topic, 0, 11).await;
 
     // 2. reset while running: refused, nothing changes.
     let a = call("DELETE", &format!("{u}/connectors/s1/offsets"), None).await;
@@ -471,10 +451,7 @@ async fn br37_offsets_survive_recreate_and_reset_needs_stop() {
             .status,
         202
     );
-    wait_for("22 lines", Duration::from_secs(30), async || {
-        (lines_of(&out) == 22).then_some(())
-    })
-    .await;
+    wait_lines(&out, 22).await;
 
     // Altering needs STOPPED too, and then sets the position.
     let patch = json!({"offsets": [{
@@ -506,8 +483,5 @@ async fn br37_offsets_survive_recreate_and_reset_needs_stop() {
             .status,
         202
     );
-    wait_for("28 lines", Duration::from_secs(30), async || {
-        (lines_of(&out) == 28).then_some(())
-    })
-    .await;
+    wait_lines(&out, 28).await;
 }

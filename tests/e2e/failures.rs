@@ -83,25 +83,13 @@ async fn undecodable_record_fails_the_task_and_the_commit_stays_before_it() {
     let mut config = file_sink(&topic, &out);
     config["errors.tolerance"] = json!("all");
     assert_eq!(call("PUT", &url, Some(config)).await.status, 200);
-    wait_for(
-        "the last good record",
-        Duration::from_secs(30),
-        async || (json_lines(&out).len() == 2).then_some(()),
-    )
-    .await;
+    wait_lines(&out, 2).await;
     let ts: Vec<_> = json_lines(&out)
         .iter()
         .map(|l| l["value"]["ts"].as_i64().unwrap())
         .collect();
     assert_eq!(ts, vec![1, 3]);
-    let done = wait_for("commit 4", Duration::from_secs(20), async || {
-        committed("connect-br14-none", &topic, 1)
-            .get(&0)
-            .copied()
-            .filter(|o| *o == 4)
-    })
-    .await;
-    assert_eq!(done, 4);
+    wait_commit("connect-br14-none", &topic, 0, 4).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -119,23 +107,13 @@ async fn tolerated_records_go_to_the_dead_letter_topic_with_context_headers() {
     let url = format!("{}/connectors/br14-all/config", worker.url);
     assert_eq!(call("PUT", &url, Some(config)).await.status, 201);
 
-    wait_for("two good rows", Duration::from_secs(30), async || {
-        (json_lines(&out).len() == 2).then_some(())
-    })
-    .await;
+    wait_lines(&out, 2).await;
     let ts: Vec<_> = json_lines(&out)
         .iter()
         .map(|l| l["value"]["ts"].as_i64().unwrap())
         .collect();
     assert_eq!(ts, vec![1, 3]);
-    let c = wait_for("commit 4", Duration::from_secs(20), async || {
-        committed("connect-br14-all", &topic, 1)
-            .get(&0)
-            .copied()
-            .filter(|o| *o == 4)
-    })
-    .await;
-    assert_eq!(c, 4);
+    wait_commit("connect-br14-all", &topic, 0, 4).await;
 
     let dead = read_topic(&dlq, 2, Duration::from_secs(20));
     assert_eq!(dead.len(), 2);

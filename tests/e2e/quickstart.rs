@@ -6,33 +6,37 @@ use std::process::Command;
 
 use crate::support::*;
 
-#[test]
-fn quickstart_runs_30_seconds_and_the_sink_holds_what_was_sent() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("pageviews.jsonl");
+/// Runs `sluice quickstart` on free ports with `args`; returns its REST port and stdout.
+fn quickstart(args: &[&str]) -> (String, String) {
     let rest_port = free_port().to_string();
     let broker_port = free_port().to_string();
     let output = Command::new(sluice_bin())
         .args([
             "quickstart",
-            "--duration",
-            "30",
             "--rest-port",
             &rest_port,
             "--broker-port",
             &broker_port,
-            "--output",
         ])
-        .arg(&out)
+        .args(args)
         .env("RUST_LOG", "warn")
         .output()
         .expect("run quickstart");
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         output.status.success(),
-        "quickstart failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
+        "quickstart failed:\n{stdout}\n{stderr}"
     );
+    (rest_port, stdout)
+}
+
+#[test]
+fn quickstart_runs_30_seconds_and_the_sink_holds_what_was_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("pageviews.jsonl");
+    let out_arg = out.display().to_string();
+    let (rest_port, stdout) = quickstart(&["--duration", "30", "--output", &out_arg]);
     assert!(
         stdout.contains(&format!(
             "curl -s http://127.0.0.1:{rest_port}/connectors?expand=status"
@@ -80,31 +84,15 @@ fn quickstart_streams_a_file_of_json_lines_with_input() {
         .collect();
     std::fs::write(&input, text).unwrap();
     let out = dir.path().join("out.jsonl");
-    let rest_port = free_port().to_string();
-    let broker_port = free_port().to_string();
-    let output = Command::new(sluice_bin())
-        .args([
-            "quickstart",
-            "--duration",
-            "8",
-            "--rest-port",
-            &rest_port,
-            "--broker-port",
-            &broker_port,
-        ])
-        .arg("--input")
-        .arg(&input)
-        .arg("--output")
-        .arg(&out)
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("run quickstart");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let (input_arg, out_arg) = (input.display().to_string(), out.display().to_string());
+    let (_, stdout) = quickstart(&[
+        "--duration",
+        "8",
+        "--input",
+        &input_arg,
+        "--output",
+        &out_arg,
+    ]);
     assert!(
         stdout.contains(&format!("streaming {}", input.display())),
         "{stdout}"

@@ -206,6 +206,24 @@ pub async fn wait_for<T>(
     }
 }
 
+/// Waits (30 s at most) until the file holds exactly `n` JSON lines.
+pub async fn wait_lines(path: &Path, n: usize) {
+    let what = format!("{n} lines in {}", path.display());
+    wait_for(&what, Duration::from_secs(30), async || {
+        (json_lines(path).len() == n).then_some(())
+    })
+    .await
+}
+
+/// Waits (20 s at most) until `group` has committed `offset` on partition `partition` of `topic`.
+pub async fn wait_commit(group: &str, topic: &str, partition: i32, offset: i64) {
+    let what = format!("{group} to commit {offset} on {topic}/{partition}");
+    wait_for(&what, Duration::from_secs(20), async || {
+        (committed(group, topic, partition + 1).get(&partition) == Some(&offset)).then_some(())
+    })
+    .await
+}
+
 /// The lines of a file, parsed as JSON; a missing file has none.
 pub fn json_lines(path: &Path) -> Vec<Value> {
     let text = std::fs::read_to_string(path).unwrap_or_default();
