@@ -154,7 +154,7 @@ impl Converter for JsonConverter {
         if !self.schemas_enable {
             return json::to_vec(&data.value).map(Some);
         }
-        let mut envelope = Map::new();
+        let mut envelope = Map::default();
         let (schema, payload) = match &data.schema {
             Some(s) => (s.to_json(), untyped(s, &data.value)?),
             None => (Value::Null, data.value.clone()),
@@ -169,7 +169,8 @@ impl Converter for JsonConverter {
 fn typed(schema: &Schema, value: Value, replace_null: bool) -> Result<Value> {
     if value.is_null() {
         return match (&schema.default, schema.optional) {
-            (Some(default), _) if replace_null || !schema.optional => {
+            // A null default of a required schema is no value at all: fall through to the error.
+            (Some(default), _) if !default.is_null() && (replace_null || !schema.optional) => {
                 typed(schema, default.clone(), false)
             }
             (_, true) => Ok(Value::Null),
@@ -255,7 +256,7 @@ fn typed_struct(schema: &Schema, value: Value, replace_null: bool) -> Result<Val
     let Value::Map(mut map) = value else {
         return Err(mismatch("struct", &value));
     };
-    let mut out = Map::with_capacity(schema.fields.len());
+    let mut out = Map::with_capacity_and_hasher(schema.fields.len(), Default::default());
     for field in &schema.fields {
         let v = match map.swap_remove(&field.name) {
             Some(v) => typed(&field.schema, v, replace_null),
@@ -346,7 +347,7 @@ fn untyped(schema: &Schema, value: &Value) -> Result<Value> {
             None => value.clone(),
         },
         (_, Value::Map(map)) if schema.kind == SchemaType::Struct => {
-            let mut out = Map::with_capacity(map.len());
+            let mut out = Map::with_capacity_and_hasher(map.len(), Default::default());
             for field in &schema.fields {
                 let v = map.get(&field.name).unwrap_or(&Value::Null);
                 out.insert(field.name.clone(), untyped(&field.schema, v)?);
@@ -405,7 +406,7 @@ mod tests {
     use super::*;
 
     fn json_converter(schemas: bool) -> Arc<dyn Converter> {
-        let mut settings = BTreeMap::new();
+        let mut settings = BTreeMap::default();
         settings.insert("schemas.enable".to_string(), schemas.to_string());
         build("json", &settings).unwrap()
     }
@@ -430,6 +431,18 @@ mod tests {
             Some(&Value::Null),
             "explicit null is kept"
         );
+    }
+
+    #[test]
+    fn a_null_default_of_a_required_schema_is_an_error_not_a_loop() {
+        let conv = json_converter(true);
+        for text in [
+            &br#"{"schema":{"type":"int32","default":null},"payload":null}"#[..],
+            br#"{"schema":{"type":"struct","fields":[{"field":"a","type":"string","default":null}]},"payload":{}}"#,
+        ] {
+            let err = conv.to_data("t", Some(text)).unwrap_err();
+            assert!(err.message.contains("null for a required"), "{}", err.message);
+        }
     }
 
     #[test]
@@ -467,7 +480,7 @@ mod tests {
 
     #[test]
     fn unknown_converter_is_a_config_error() {
-        let err = build("avro", &BTreeMap::new()).err().unwrap();
+        let err = build("avro", &BTreeMap::default()).err().unwrap();
         assert_eq!(err.fault, crate::error::Fault::Config);
         assert!(err.message.contains("avro"));
     }

@@ -34,6 +34,9 @@ pub fn parse(data: &[u8]) -> Result<Value> {
     parsed.map_err(|failure| match failure {
         Failure::Syntax(e) => Error::data(format!("invalid JSON: {}", e.description(&jiter))),
         Failure::TooDeep => Error::data(format!("invalid JSON: nested deeper than {MAX_DEPTH}")),
+        Failure::OutOfRange(n) => {
+            Error::data(format!("JSON number {n} is out of any supported range"))
+        }
     })
 }
 
@@ -41,6 +44,7 @@ pub fn parse(data: &[u8]) -> Result<Value> {
 enum Failure {
     Syntax(jiter::JiterError),
     TooDeep,
+    OutOfRange(String),
 }
 
 impl From<jiter::JiterError> for Failure {
@@ -64,7 +68,7 @@ fn read_value(jiter: &mut Jiter<'_>, peek: Peek, depth: usize) -> Parsed {
         Peek::String => Value::String(jiter.known_str()?.to_owned()),
         Peek::Array => read_array(jiter, depth)?,
         Peek::Object => read_object(jiter, depth)?,
-        _ => number_from_text(jiter.known_number_bytes(peek)?),
+        _ => number_from_text(jiter.known_number_bytes(peek)?)?,
     })
 }
 
@@ -79,7 +83,7 @@ fn read_array(jiter: &mut Jiter<'_>, depth: usize) -> Parsed {
 }
 
 fn read_object(jiter: &mut Jiter<'_>, depth: usize) -> Parsed {
-    let mut map = Map::new();
+    let mut map = Map::default();
     let mut key = jiter.known_object()?.map(str::to_owned);
     while let Some(k) = key {
         let peek = jiter.peek()?;
@@ -91,26 +95,36 @@ fn read_object(jiter: &mut Jiter<'_>, depth: usize) -> Parsed {
 }
 
 /// Turns a syntactically valid JSON number literal into the narrowest exact value.
-fn number_from_text(bytes: &[u8]) -> Value {
+///
+/// A number with a fraction or exponent is a float unless `f64` would change it beyond
+/// rounding: one that overflows to infinity or underflows to zero stays an exact decimal,
+/// and one whose exponent no decimal type can hold is an error, never a silent null.
+fn number_from_text(bytes: &[u8]) -> Parsed {
     // jiter has validated the literal, so it is ASCII.
     let text = std::str::from_utf8(bytes).unwrap_or("0");
     let is_integer = !text.bytes().any(|b| matches!(b, b'.' | b'e' | b'E'));
     if is_integer {
         if let Ok(i) = text.parse::<i64>() {
-            return Value::Int(i);
+            return Ok(Value::Int(i));
         }
         if let Ok(u) = text.parse::<u64>() {
-            return Value::UInt(u);
+            return Ok(Value::UInt(u));
         }
         if let Ok(b) = BigInt::from_str(text) {
-            return Value::BigInt(b);
+            return Ok(Value::BigInt(b));
         }
     }
+    let mantissa_is_zero = text
+        .split(['e', 'E'])
+        .next()
+        .unwrap_or("")
+        .bytes()
+        .all(|b| !b.is_ascii_digit() || b == b'0');
     match text.parse::<f64>() {
-        Ok(f) if f.is_finite() => Value::Float(f),
+        Ok(f) if f.is_finite() && (f != 0.0 || mantissa_is_zero) => Ok(Value::Float(f)),
         _ => BigDecimal::from_str(text)
             .map(Value::Decimal)
-            .unwrap_or(Value::Null),
+            .map_err(|_| Failure::OutOfRange(text.to_owned())),
     }
 }
 
@@ -233,6 +247,18 @@ mod tests {
         assert_eq!(roundtrip("0.1"), "0.1");
         assert_eq!(roundtrip("1e300"), "1e300");
         assert_eq!(roundtrip("1e400"), "1e+400");
+    }
+
+    #[test]
+    fn numbers_outside_f64_stay_exact_or_fail() {
+        assert_eq!(roundtrip("[1.5e-400]"), "[1.5E-400]");
+        assert_eq!(roundtrip("[0.0e-400]"), "[0.0]");
+        let err = parse(b"{\"x\":1e99999999999999999999}").unwrap_err();
+        assert!(
+            err.message.contains("out of any supported range"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]

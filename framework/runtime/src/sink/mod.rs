@@ -16,8 +16,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures::FutureExt;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
-use rdkafka::message::{BorrowedMessage, Headers, Message};
+use rdkafka::message::{BorrowedMessage, Message};
 use sluice_core::connector::{ConnectorPlugin, SinkTask, WriteOutcome};
 use sluice_core::converter::Converter;
 use sluice_core::plugins::Plugins;
@@ -49,7 +50,7 @@ struct Raw {
 /// What woke the loop.
 enum Wake {
     Control,
-    Message(Result<Raw>),
+    Message(Result<Option<Raw>>),
     Linger,
     Commit,
 }
@@ -202,7 +203,10 @@ impl SinkRunner {
                     Wake::Message(raw) => {
                         // The poll that returned it may have run rebalance callbacks.
                         self.apply_changes().await?;
-                        self.accept(raw?).await?;
+                        if let Some(raw) = raw? {
+                            self.accept(raw).await?;
+                        }
+                        self.take_ready().await?;
                     }
                     Wake::Linger => self.write_batch().await?,
                     Wake::Commit => {}
@@ -236,6 +240,24 @@ impl SinkRunner {
             _ = sleep_until(linger.unwrap_or(commit_at)), if linger.is_some() => Wake::Linger,
             _ = sleep_until(commit_at) => Wake::Commit,
         }
+    }
+
+    /// Handles the messages already waiting in the consumer's queue, up to a full batch,
+    /// without going back through the select: one wake-up then serves a whole fetch.
+    async fn take_ready(&mut self) -> Result<()> {
+        while !self.batch.is_full(&self.limits) {
+            let raw = {
+                let topics = &mut self.topics;
+                match self.consumer.recv().now_or_never() {
+                    Some(m) => to_raw(m, topics)?,
+                    None => return Ok(()),
+                }
+            };
+            let Some(raw) = raw else { continue };
+            self.apply_changes().await?;
+            self.accept(raw).await?;
+        }
+        Ok(())
     }
 
     async fn accept(&mut self, raw: Raw) -> Result<()> {
@@ -418,7 +440,7 @@ impl SinkRunner {
                         return Ok(false);
                     }
                 }
-                m = consumer.recv() => self.stash.push_back(to_raw(m, topics)?),
+                m = consumer.recv() => self.stash.extend(to_raw(m, topics)?),
             }
             self.apply_changes().await?;
         }
@@ -439,7 +461,7 @@ impl SinkRunner {
                         break;
                     }
                 }
-                m = consumer.recv() => self.stash.push_back(to_raw(m, topics)?),
+                m = consumer.recv() => self.stash.extend(to_raw(m, topics)?),
             }
             self.apply_changes().await?;
         }
@@ -477,6 +499,9 @@ impl SinkRunner {
     /// Acts on assignment changes made by the rebalance callbacks.
     async fn apply_changes(&mut self) -> Result<()> {
         let changes = std::mem::take(&mut *lock(&self.consumer.context().changes));
+        if changes.is_empty() {
+            return Ok(());
+        }
         for change in changes {
             match change {
                 AssignmentChange::Assigned(tps) => {
@@ -563,12 +588,23 @@ fn pseudo_random() -> f64 {
     f64::from(nanos % 1000) / 1000.0
 }
 
-/// Copies a consumed message into an owned record-to-be.
+/// Copies a consumed message into an owned record-to-be. A consumer error is logged and
+/// skipped (librdkafka recovers from it: a topic not created yet, a broker down) unless
+/// librdkafka calls it fatal.
 fn to_raw(
     message: rdkafka::error::KafkaResult<BorrowedMessage<'_>>,
     topics: &mut HashMap<String, Arc<str>>,
-) -> Result<Raw> {
-    let m = message.map_err(|e| Error::fatal(format!("consumer: {e}")))?;
+) -> Result<Option<Raw>> {
+    let m = match message {
+        Ok(m) => m,
+        Err(e @ rdkafka::error::KafkaError::MessageConsumptionFatal(_)) => {
+            return Err(Error::fatal(format!("consumer: {e}")))
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "consumer error; continuing");
+            return Ok(None);
+        }
+    };
     let topic = match topics.get(m.topic()) {
         Some(t) => t.clone(),
         None => {
@@ -577,17 +613,7 @@ fn to_raw(
             t
         }
     };
-    let headers = m
-        .headers()
-        .map(|hs| {
-            hs.iter()
-                .map(|h| Header {
-                    key: h.key.to_owned(),
-                    value: h.value.map(Bytes::copy_from_slice),
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let headers = if m.headers().is_some() { read_headers(&m) } else { Vec::new() };
     let origin = Origin {
         tp: TopicPartition {
             topic,
@@ -597,11 +623,40 @@ fn to_raw(
         raw_key: m.key().map(Bytes::copy_from_slice),
         raw_value: m.payload().map(Bytes::copy_from_slice),
     };
-    Ok(Raw {
+    Ok(Some(Raw {
         origin: Arc::new(origin),
         timestamp: m.timestamp().to_millis(),
         headers,
-    })
+    }))
+}
+
+/// Copies a message's headers. Header keys are read through librdkafka directly, because
+/// rdkafka's safe accessor panics on a key that is not UTF-8; here such a key is kept
+/// with replacement characters instead.
+fn read_headers(m: &BorrowedMessage<'_>) -> Vec<Header> {
+    use rdkafka::bindings as rd;
+    let mut out = Vec::new();
+    let mut headers: *mut rd::rd_kafka_headers_t = std::ptr::null_mut();
+    // SAFETY: the message pointer is valid while `m` borrows it; librdkafka keeps the
+    // headers owned by the message and only lends us pointers into them, which we copy
+    // before `m` goes away.
+    unsafe {
+        if rd::rd_kafka_message_headers(m.ptr(), &mut headers) != rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
+            return out;
+        }
+        for idx in 0.. {
+            let (mut name, mut value, mut size) = (std::ptr::null(), std::ptr::null(), 0usize);
+            let err = rd::rd_kafka_header_get_all(headers, idx, &mut name, &mut value, &mut size);
+            if err != rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR || name.is_null() {
+                break;
+            }
+            let key = std::ffi::CStr::from_ptr(name).to_string_lossy().into_owned();
+            let value = (!value.is_null())
+                .then(|| Bytes::copy_from_slice(std::slice::from_raw_parts(value.cast::<u8>(), size)));
+            out.push(Header { key, value });
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use std::time::Duration;
 use sluice_core::config::Settings;
 use sluice_core::connector::{ConnectorKind, ConnectorPlugin};
 use sluice_core::plugins::{Plugins, Validation};
+use futures::FutureExt;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -713,16 +714,29 @@ async fn run_task(
         env.status.fail("connector.class names no known plugin");
         return;
     };
+    let failed = env.status.clone();
     let status = env.status.clone();
-    match plugin.kind() {
-        ConnectorKind::Sink => match SinkRunner::new(env, plugin.as_ref(), &plugins, active_topics)
-        {
-            Ok(runner) => runner.run().await,
-            Err(e) => status.fail(e.to_string()),
-        },
-        ConnectorKind::Source => match SourceRunner::new(env, plugin.as_ref(), offsets) {
-            Ok(runner) => runner.run().await,
-            Err(e) => status.fail(e.to_string()),
-        },
+    let work = async move {
+        match plugin.kind() {
+            ConnectorKind::Sink => match SinkRunner::new(env, plugin.as_ref(), &plugins, active_topics) {
+                Ok(runner) => runner.run().await,
+                Err(e) => status.fail(e.to_string()),
+            },
+            ConnectorKind::Source => match SourceRunner::new(env, plugin.as_ref(), offsets) {
+                Ok(runner) => runner.run().await,
+                Err(e) => status.fail(e.to_string()),
+            },
+        }
+    };
+    // A bug in a connector must show as a failed task with a trace, not a task that looks
+    // alive and does nothing.
+    if let Err(panic) = std::panic::AssertUnwindSafe(work).catch_unwind().await {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        tracing::error!(panic = %what, "task panicked");
+        failed.fail(format!("fatal error: task panicked: {what}"));
     }
 }
