@@ -81,6 +81,8 @@ pub enum Check {
     OneOf(&'static [&'static str]),
     /// Not empty after trimming.
     NonEmpty,
+    /// A legal Kafka topic name.
+    TopicName,
     /// Any rule of the plugin's own; returns a message naming what is wrong.
     Custom(Arc<dyn Fn(&str) -> std::result::Result<(), String> + Send + Sync>),
 }
@@ -173,6 +175,8 @@ impl ConfigKey {
                 self.name
             )),
             Check::NonEmpty => Ok(()),
+            Check::TopicName => check_topic_name(value.trim())
+                .map_err(|m| format!("Invalid value {value} for configuration {}: {m}", self.name)),
             Check::Custom(rule) => rule(value)
                 .map_err(|m| format!("Invalid value {value} for configuration {}: {m}", self.name)),
         }
@@ -329,6 +333,23 @@ impl Config<'_> {
     }
 }
 
+/// Kafka's rule for topic names: 1 to 249 of `[a-zA-Z0-9._-]`, and not `.` or `..`.
+pub fn check_topic_name(name: &str) -> std::result::Result<(), String> {
+    let legal = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
+    if name.is_empty() || name.len() > 249 {
+        return Err(format!("topic name {name:?} must have 1 to 249 characters"));
+    }
+    if name == "." || name == ".." {
+        return Err(format!("topic name {name:?} is not allowed"));
+    }
+    match name.chars().find(|c| !legal(*c)) {
+        Some(c) => Err(format!(
+            "topic name {name:?} has {c:?}; use only a-z A-Z 0-9 . _ -"
+        )),
+        None => Ok(()),
+    }
+}
+
 /// Splits a comma-separated list, trimming items and dropping empty ones.
 pub fn split_list(text: &str) -> Vec<String> {
     text.split(',')
@@ -391,6 +412,15 @@ mod tests {
             "{}",
             problems[1].1
         );
+    }
+
+    #[test]
+    fn topic_names_follow_kafkas_rule() {
+        assert!(check_topic_name("orders.v1_a-b").is_ok());
+        assert!(check_topic_name("a\u{0}b").unwrap_err().contains("'\\0'"));
+        assert!(check_topic_name("").is_err());
+        assert!(check_topic_name("..").is_err());
+        assert!(check_topic_name(&"x".repeat(250)).is_err());
     }
 
     #[test]

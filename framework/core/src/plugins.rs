@@ -86,6 +86,7 @@ impl Plugins {
             (None, None) => {}
         }
         self.validate_chain(&mut v, settings);
+        v.check_converter_flags(settings);
         v.check_unknown(settings);
         v
     }
@@ -200,7 +201,52 @@ fn check_topics(v: &mut Validation, settings: &Settings) {
                 v.error("topics.regex", format!("Invalid regular expression: {e}"));
             }
         }
-        (true, false) => {}
+        (true, false) => {
+            for name in settings["topics"].split(',').map(str::trim) {
+                if let Err(m) = crate::config::check_topic_name(name) {
+                    v.error(
+                        "topics",
+                        format!("Invalid value for configuration topics: {m}"),
+                    );
+                }
+            }
+        }
+    }
+    check_dead_letter_topic(v, settings);
+}
+
+/// The dead-letter topic must be a legal name and must not be one of the topics read: each
+/// bad record would come back as another bad record, forever.
+fn check_dead_letter_topic(v: &mut Validation, settings: &Settings) {
+    const KEY: &str = "errors.deadletterqueue.topic.name";
+    let Some(dlq) = settings
+        .get(KEY)
+        .map(|t| t.trim())
+        .filter(|t| !t.is_empty())
+    else {
+        return;
+    };
+    if let Err(m) = crate::config::check_topic_name(dlq) {
+        v.error(KEY, format!("Invalid value for configuration {KEY}: {m}"));
+        return;
+    }
+    let listed = split_list(settings.get("topics").map_or("", String::as_str))
+        .iter()
+        .any(|t| t == dlq);
+    let regex = settings
+        .get("topics.regex")
+        .map(|r| r.trim())
+        .filter(|r| !r.is_empty());
+    let matched = regex
+        .and_then(|r| regex::Regex::new(&format!("^(?:{r})$")).ok())
+        .is_some_and(|r| r.is_match(dlq));
+    if listed || matched {
+        v.error(
+            KEY,
+            format!(
+                "The dead-letter topic {dlq} may not be one of the topics this connector reads"
+            ),
+        );
     }
 }
 
@@ -410,6 +456,8 @@ pub struct Validation {
     pub class: String,
     /// One entry per declared or given key.
     pub configs: Vec<ConfigResult>,
+    /// Position of each key in `configs`, so that large configs validate in linear time.
+    index: std::collections::HashMap<String, usize>,
 }
 
 impl Validation {
@@ -418,6 +466,7 @@ impl Validation {
         Self {
             class,
             configs: Vec::new(),
+            index: std::collections::HashMap::new(),
         }
     }
 
@@ -453,7 +502,7 @@ impl Validation {
         let problems = def.check(settings, prefix);
         for key in &def.keys {
             let name = format!("{prefix}{}", key.name);
-            if self.configs.iter().any(|c| c.name == name) {
+            if self.index.contains_key(&name) {
                 continue;
             }
             let mut definition = key.clone();
@@ -464,7 +513,7 @@ impl Validation {
                 .map(|(_, m)| m.clone())
                 .collect();
             let value = settings.get(&name).cloned();
-            self.configs.push(ConfigResult {
+            self.push(ConfigResult {
                 definition: Some(definition),
                 name,
                 value,
@@ -473,10 +522,15 @@ impl Validation {
         }
     }
 
+    fn push(&mut self, result: ConfigResult) {
+        self.index.insert(result.name.clone(), self.configs.len());
+        self.configs.push(result);
+    }
+
     fn error(&mut self, key: &str, message: String) {
-        match self.configs.iter_mut().find(|c| c.name == key) {
-            Some(c) => c.errors.push(message),
-            None => self.configs.push(ConfigResult {
+        match self.index.get(key) {
+            Some(&i) => self.configs[i].errors.push(message),
+            None => self.push(ConfigResult {
                 definition: None,
                 name: key.to_owned(),
                 value: None,
@@ -485,12 +539,31 @@ impl Validation {
         }
     }
 
+    /// Converter settings that must be booleans.
+    fn check_converter_flags(&mut self, settings: &Settings) {
+        for (key, value) in settings {
+            let flag = ["key.converter.", "value.converter.", "header.converter."]
+                .iter()
+                .filter_map(|p| key.strip_prefix(p))
+                .any(|rest| rest == "schemas.enable" || rest == "replace.null.with.default");
+            let v = value.trim();
+            if flag && !v.eq_ignore_ascii_case("true") && !v.eq_ignore_ascii_case("false") {
+                self.error(
+                    key,
+                    format!(
+                        "Invalid value {value} for configuration {key}: expected true or false"
+                    ),
+                );
+            }
+        }
+    }
+
     fn check_unknown(&mut self, settings: &Settings) {
         let allow = settings
             .get("config.allow.unknown")
             .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
         for (key, value) in settings {
-            if self.configs.iter().any(|c| &c.name == key) || is_passthrough(key) {
+            if self.index.contains_key(key) || is_passthrough(key) {
                 continue;
             }
             let errors = if allow {
@@ -501,7 +574,7 @@ impl Validation {
                      config.allow.unknown=true to accept it"
                 )]
             };
-            self.configs.push(ConfigResult {
+            self.push(ConfigResult {
                 definition: None,
                 name: key.clone(),
                 value: Some(value.clone()),
@@ -640,6 +713,34 @@ mod tests {
             ("topics.regex", "(unclosed"),
         ]));
         assert!(errors_of(&v, "topics.regex")[0].contains("Invalid regular expression"));
+    }
+
+    #[test]
+    fn topic_names_and_the_dead_letter_topic_are_checked() {
+        let base = [
+            ("name", "a"),
+            ("connector.class", "test-sink"),
+            ("url", "x"),
+        ];
+        let mut s = settings(&base);
+        s.insert("topics".into(), "t1, ,bad\u{0}name".into());
+        let v = plugins().validate(&s);
+        assert_eq!(errors_of(&v, "topics").len(), 2, "{:?}", v.errors());
+        let mut s = settings(&base);
+        s.insert("topics".into(), "t1".into());
+        s.insert("errors.deadletterqueue.topic.name".into(), "t1".into());
+        let v = plugins().validate(&s);
+        assert!(errors_of(&v, "errors.deadletterqueue.topic.name")[0].contains("may not be one of"));
+        let mut s = settings(&base);
+        s.insert("topics.regex".into(), "t.*".into());
+        s.insert("errors.deadletterqueue.topic.name".into(), "t-dlq".into());
+        assert_eq!(plugins().validate(&s).error_count(), 1);
+        s.insert("errors.deadletterqueue.topic.name".into(), "dlq".into());
+        s.insert("value.converter.schemas.enable".into(), "maybe".into());
+        let v = plugins().validate(&s);
+        assert!(
+            errors_of(&v, "value.converter.schemas.enable")[0].contains("expected true or false")
+        );
     }
 
     #[test]
