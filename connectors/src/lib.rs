@@ -9,6 +9,7 @@ use sluice_core::connector::ConnectorPlugin;
 
 pub mod datagen;
 pub mod file;
+mod offsets;
 
 /// Every connector in this crate; adding a connector adds one line here.
 pub fn connectors() -> Vec<Arc<dyn ConnectorPlugin>> {

@@ -93,7 +93,7 @@ mod tests {
     }
 
     fn typed(kind: &str) -> Value {
-        let mut m = Map::new();
+        let mut m = Map::default();
         m.insert("type".into(), Value::from(kind));
         m.insert("n".into(), Value::Int(1));
         Value::Map(m)

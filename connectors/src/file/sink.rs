@@ -84,7 +84,7 @@ pub struct FileSink {
 impl FileSink {
     fn encode(&mut self, record: &Record) -> Result<()> {
         if self.include_metadata {
-            let mut line = Map::new();
+            let mut line = Map::default();
             line.insert(
                 "topic".into(),
                 Value::String(record.origin.tp.topic.to_string()),

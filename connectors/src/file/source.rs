@@ -3,14 +3,28 @@
 //! Its source partition is `{"filename": <path>}` and its offset `{"position": <byte>}`, the
 //! byte just after the last line handed to Kafka, as Kafka Connect's FileStreamSource. A line
 //! is emitted only once its newline has been written, so a half-written line is never read.
-//! If the file shrinks below the stored position (truncated or replaced), reading starts
-//! again from the beginning and a warning is logged.
+//!
+//! Each time a poll reaches the end of the file, the source looks at the path again. If the
+//! file there is shorter than the position read so far (truncated), or is another file than
+//! the one open (replaced, e.g. by a rename; it compares device and inode), it reopens the
+//! path and reads from byte 0, logging a warning. The same happens when a task starts with a
+//! stored position beyond the end of the file. While the path does not exist the open file
+//! keeps being read, and the file that appears there later is read from the start.
+//!
+//! A truncation is seen only through the length, so it is missed when, between two polls,
+//! the file is truncated and then given at least as many bytes as had been read: that looks
+//! exactly like an append, and the source goes on at its old position, skipping the new
+//! file's first bytes. Kafka Connect's FileStreamSource has the same limit. Replacing a file
+//! by renaming a new one over it has no such limit.
+//!
+//! The path must name a file: a directory is a config error, which fails the task.
 //!
 //! With `format=json` each line is parsed as JSON; a line that is not JSON fails the task
 //! under `errors.tolerance=none` and is skipped with a warning under `all`.
 
-use std::fs::File;
+use std::fs::{File, Metadata};
 use std::io::{BufRead, BufReader, Seek, SeekFrom};
+use std::os::unix::fs::MetadataExt;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -19,8 +33,13 @@ use sluice_core::config::{Check, ConfigDef, ConfigKey, ConfigType, Settings};
 use sluice_core::connector::{ConnectorKind, ConnectorPlugin, SourceContext, SourceTask};
 use sluice_core::{json as sjson, Error, Result, SourceRecord, Value};
 
+use crate::offsets;
+
 /// How long a poll waits at the end of the file before returning empty.
 const IDLE_WAIT: Duration = Duration::from_millis(100);
+
+/// A complete line without its line ending, and the byte position just after it.
+type Line = (Vec<u8>, u64);
 
 /// The file source plugin.
 pub struct FileSourcePlugin;
@@ -68,6 +87,26 @@ impl ConnectorPlugin for FileSourcePlugin {
             )
     }
 
+    /// Accepts a partition `{"filename": <string>}` and an offset `{"position": <n ≥ 0>}`.
+    fn check_offset(
+        &self,
+        partition: &serde_json::Value,
+        offset: &serde_json::Value,
+    ) -> std::result::Result<(), String> {
+        let object = offsets::exact_object("source partition", partition, &["filename"])?;
+        if !object
+            .get("filename")
+            .is_some_and(serde_json::Value::is_string)
+        {
+            return Err("\"filename\" of the source partition must be a string".to_owned());
+        }
+        if offset.is_null() {
+            return Ok(());
+        }
+        let object = offsets::exact_object("source offset", offset, &["position"])?;
+        offsets::non_negative_integer("source offset", object, "position").map(drop)
+    }
+
     fn task_configs(&self, settings: &Settings, _max_tasks: usize) -> Vec<Settings> {
         // One file is one stream of lines: it cannot be split between tasks.
         vec![settings.clone()]
@@ -109,49 +148,72 @@ impl FileSource {
         json!({ "filename": self.path })
     }
 
+    /// An I/O failure on the file, which may pass (a permission being fixed, a full disk).
+    fn io_error(&self, e: std::io::Error) -> Error {
+        Error::transient(format!("file {}: {e}", self.path))
+    }
+
     /// Opens the file at the current position, or returns `None` while it does not exist.
     fn reader(&mut self) -> Result<Option<&mut BufReader<File>>> {
         if self.reader.is_none() {
             let mut file = match File::open(&self.path) {
                 Ok(f) => f,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-                Err(e) => return Err(Error::transient(format!("file {}: {e}", self.path))),
+                Err(e) => return Err(self.io_error(e)),
             };
-            let len = file.metadata().map(|m| m.len()).unwrap_or(0);
-            if len < self.position {
-                let (file, position) = (&self.path, self.position);
-                tracing::warn!(%file, position, len, "file shrank; reading from the start");
-                self.position = 0;
+            let meta = file.metadata().map_err(|e| self.io_error(e))?;
+            if meta.is_dir() {
+                // Opening a directory succeeds on Unix and only reading fails; retrying
+                // cannot help, so this is the user's to fix.
+                let path = &self.path;
+                return Err(Error::config(format!(
+                    "file {path} is a directory, not a file"
+                )));
+            }
+            if meta.len() < self.position {
+                self.restart("file is shorter than the stored position", meta.len());
             }
             file.seek(SeekFrom::Start(self.position))
-                .map_err(|e| Error::transient(format!("file {}: {e}", self.path)))?;
+                .map_err(|e| self.io_error(e))?;
             self.reader = Some(BufReader::with_capacity(256 * 1024, file));
         }
         Ok(self.reader.as_mut())
     }
 
-    /// Reads up to `batch_size` complete lines.
-    fn read_lines(&mut self) -> Result<Vec<(Vec<u8>, u64)>> {
+    /// Forgets the open file so that the next read opens the path again at byte 0.
+    fn restart(&mut self, reason: &str, len: u64) {
+        let (file, position) = (&self.path, self.position);
+        tracing::warn!(%file, position, len, reason, "reading the file from the start");
+        self.position = 0;
+        self.reader = None;
+    }
+
+    /// Reads up to `batch_size` complete lines; at the end of the file, if the path was
+    /// truncated or replaced meanwhile, starts over on it from byte 0.
+    fn read_lines(&mut self) -> Result<Vec<Line>> {
+        let (lines, at_end) = self.read_batch()?;
+        if at_end && self.restart_if_replaced()? && lines.is_empty() {
+            return Ok(self.read_batch()?.0);
+        }
+        Ok(lines)
+    }
+
+    /// Reads up to `batch_size` complete lines from the open file, and says whether it
+    /// stopped at the end of the file (or at a line still being written).
+    fn read_batch(&mut self) -> Result<(Vec<Line>, bool)> {
         let batch_size = self.batch_size;
-        let start = self.position;
+        let mut position = self.position;
         let Some(reader) = self.reader()? else {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), false));
         };
         let mut lines = Vec::new();
-        let mut position = start;
+        let mut at_end = false;
         while lines.len() < batch_size {
-            let mut line = Vec::new();
-            let n = reader
-                .read_until(b'\n', &mut line)
-                .map_err(|e| Error::transient(format!("file read: {e}")))?;
-            if n == 0 || line.last() != Some(&b'\n') {
-                // End of file, or a line still being written: read it again next time.
-                reader
-                    .seek(SeekFrom::Start(position))
-                    .map_err(|e| Error::transient(format!("file seek: {e}")))?;
+            let Some(mut line) = read_line(reader, position)? else {
+                at_end = true;
                 break;
-            }
-            position += n as u64;
+            };
+            position = position.saturating_add(line.len() as u64);
             line.pop();
             if line.last() == Some(&b'\r') {
                 line.pop();
@@ -159,7 +221,32 @@ impl FileSource {
             lines.push((line, position));
         }
         self.position = position;
-        Ok(lines)
+        Ok((lines, at_end))
+    }
+
+    /// At the end of the file: reopens the path from byte 0 if the file there is shorter
+    /// than what was read (truncated) or is not the open file (replaced). Returns whether it
+    /// did. A missing path changes nothing: the open file may still grow, or a new one
+    /// appear later.
+    fn restart_if_replaced(&mut self) -> Result<bool> {
+        let Some(reader) = &self.reader else {
+            return Ok(false);
+        };
+        let open = reader.get_ref().metadata().map_err(|e| self.io_error(e))?;
+        let now = match std::fs::metadata(&self.path) {
+            Ok(m) => m,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+            Err(e) => return Err(self.io_error(e)),
+        };
+        let reason = if !same_file(&open, &now) {
+            "file was replaced"
+        } else if now.len() < self.position {
+            "file was truncated"
+        } else {
+            return Ok(false);
+        };
+        self.restart(reason, now.len());
+        Ok(true)
     }
 
     fn to_record(&self, line: &[u8], position: u64) -> Result<Option<SourceRecord>> {
@@ -191,6 +278,28 @@ impl FileSource {
             headers: Vec::new(),
         }))
     }
+}
+
+/// Reads one complete line, newline included, or returns `None` at the end of the file or
+/// of what is written so far; then the reader is put back at `position`, the start of the
+/// incomplete line, to read it again next time.
+fn read_line(reader: &mut BufReader<File>, position: u64) -> Result<Option<Vec<u8>>> {
+    let mut line = Vec::new();
+    let n = reader
+        .read_until(b'\n', &mut line)
+        .map_err(|e| Error::transient(format!("file read: {e}")))?;
+    if n > 0 && line.last() == Some(&b'\n') {
+        return Ok(Some(line));
+    }
+    reader
+        .seek(SeekFrom::Start(position))
+        .map_err(|e| Error::transient(format!("file seek: {e}")))?;
+    Ok(None)
+}
+
+/// Whether two stats are of the same file: same device, same inode.
+fn same_file(a: &Metadata, b: &Metadata) -> bool {
+    (a.dev(), a.ino()) == (b.dev(), b.ino())
 }
 
 #[async_trait]
@@ -271,6 +380,114 @@ mod tests {
             err.message.contains("line ending at byte 17"),
             "{}",
             err.message
+        );
+    }
+
+    /// Polls once and returns the lines as strings with their offsets' positions.
+    async fn poll_lines(t: &mut Box<dyn SourceTask>) -> Vec<(Value, serde_json::Value)> {
+        let got = t.poll().await.unwrap();
+        got.into_iter()
+            .map(|r| (r.value, r.source_offset))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_directory_is_a_config_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().to_str().unwrap().to_owned();
+        let mut t = task(&path, "text");
+        t.start(&SourceContext::default()).await.unwrap();
+        let err = t.poll().await.unwrap_err();
+        assert_eq!(err.fault, sluice_core::Fault::Config);
+        assert_eq!(
+            err.message,
+            format!("file {path} is a directory, not a file")
+        );
+    }
+
+    #[tokio::test]
+    async fn truncated_and_rewritten_between_polls_is_read_from_the_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("in.txt");
+        std::fs::write(&path, b"line-one\nline-two\n").unwrap();
+        let mut t = task(path.to_str().unwrap(), "text");
+        t.start(&SourceContext::default()).await.unwrap();
+        assert_eq!(poll_lines(&mut t).await.len(), 2);
+
+        // `: > f; printf 'new1\nnew2\n' >> f`: the same inode, shorter than position 18.
+        File::create(&path).unwrap();
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
+        f.write_all(b"new1\nnew2\n").unwrap();
+        let expected = vec![
+            (Value::from("new1"), json!({"position": 5})),
+            (Value::from("new2"), json!({"position": 10})),
+        ];
+        assert_eq!(poll_lines(&mut t).await, expected);
+    }
+
+    #[tokio::test]
+    async fn a_file_renamed_over_the_path_is_read_from_the_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("in.txt");
+        std::fs::write(&path, b"a\nb\n").unwrap();
+        let mut t = task(path.to_str().unwrap(), "text");
+        t.start(&SourceContext::default()).await.unwrap();
+        assert_eq!(poll_lines(&mut t).await.len(), 2);
+
+        // Longer than the old position, so only the inode tells it from an append.
+        let next = dir.path().join("in.txt.new");
+        std::fs::write(&next, b"first\nsecond\n").unwrap();
+        std::fs::rename(&next, &path).unwrap();
+        let expected = vec![
+            (Value::from("first"), json!({"position": 6})),
+            (Value::from("second"), json!({"position": 13})),
+        ];
+        assert_eq!(poll_lines(&mut t).await, expected);
+    }
+
+    #[tokio::test]
+    async fn a_removed_file_keeps_its_position_until_a_new_one_appears() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("in.txt");
+        std::fs::write(&path, b"a\n").unwrap();
+        let mut t = task(path.to_str().unwrap(), "text");
+        t.start(&SourceContext::default()).await.unwrap();
+        assert_eq!(poll_lines(&mut t).await.len(), 1);
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(poll_lines(&mut t).await, vec![]);
+        std::fs::write(&path, b"b\n").unwrap();
+        let expected = vec![(Value::from("b"), json!({"position": 2}))];
+        assert_eq!(poll_lines(&mut t).await, expected);
+    }
+
+    #[test]
+    fn offset_check_wants_a_filename_and_a_position() {
+        let check = |partition: &_, offset: &_| FileSourcePlugin.check_offset(partition, offset);
+        let p = json!({"filename": "/tmp/in.txt"});
+        assert_eq!(check(&p, &json!({"position": 0})), Ok(()));
+        assert_eq!(check(&p, &json!(null)), Ok(()));
+        assert_eq!(
+            check(&p, &json!({"position": -4})).unwrap_err(),
+            "\"position\" of the source offset must be a non-negative integer, not -4"
+        );
+        assert_eq!(
+            check(&p, &json!({"position": "12"})).unwrap_err(),
+            "\"position\" of the source offset must be a non-negative integer, not \"12\""
+        );
+        assert_eq!(
+            check(&json!({"filename": 7}), &json!(null)).unwrap_err(),
+            "\"filename\" of the source partition must be a string"
+        );
+        assert_eq!(
+            check(&json!({"filename": "f", "x": 1}), &json!(null)).unwrap_err(),
+            "the source partition has the unexpected key \"x\"; it takes only \"filename\""
+        );
+        assert_eq!(
+            check(&json!(["f"]), &json!(null)).unwrap_err(),
+            "the source partition must be a JSON object, not [\"f\"]"
         );
     }
 }

@@ -58,6 +58,19 @@ pub trait ConnectorPlugin: Send + Sync {
     fn task_configs(&self, settings: &Settings, max_tasks: usize) -> Vec<Settings> {
         vec![settings.clone(); max_tasks.max(1)]
     }
+    /// Checks one entry of an offsets PATCH (`PATCH /connectors/{name}/offsets`, Kafka
+    /// Connect's `Connector.alterOffsets`) for a source connector, before anything is
+    /// written, so that a bad entry is refused instead of derailing the task when it starts.
+    /// It sees only the two JSON values: no I/O. A `null` offset means "reset this
+    /// partition" and must be accepted for any partition the connector would accept. The
+    /// error is a message naming what is wrong. The default accepts anything.
+    fn check_offset(
+        &self,
+        _partition: &serde_json::Value,
+        _offset: &serde_json::Value,
+    ) -> std::result::Result<(), String> {
+        Ok(())
+    }
     /// Creates a sink task for one task configuration.
     fn sink_task(&self, _settings: &Settings) -> Result<Box<dyn SinkTask>> {
         Err(Error::config(format!(
@@ -151,5 +164,35 @@ pub trait SourceTask: Send {
     /// Called once when the task stops.
     async fn stop(&mut self) -> Result<()> {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// A plugin that overrides nothing optional.
+    struct Bare;
+
+    impl ConnectorPlugin for Bare {
+        fn class(&self) -> &'static str {
+            "test.Bare"
+        }
+        fn aliases(&self) -> &'static [&'static str] {
+            &[]
+        }
+        fn kind(&self) -> ConnectorKind {
+            ConnectorKind::Source
+        }
+        fn config_def(&self) -> ConfigDef {
+            ConfigDef::new()
+        }
+    }
+
+    #[test]
+    fn the_default_offset_check_accepts_anything() {
+        assert_eq!(Bare.check_offset(&json!({"any": 1}), &json!(null)), Ok(()));
+        assert_eq!(Bare.check_offset(&json!("x"), &json!([1, -2])), Ok(()));
     }
 }
