@@ -7,6 +7,7 @@ mod crash;
 mod failures;
 mod quickstart;
 mod rest;
+mod robustness;
 mod sink_offsets;
 mod standalone;
 mod support;

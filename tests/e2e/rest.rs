@@ -112,7 +112,7 @@ async fn connector_lifecycle_endpoints() {
         call("PUT", &format!("{u}/connectors/s1/topics/reset"), None)
             .await
             .status,
-        200
+        202
     );
     assert_eq!(
         call("GET", &format!("{u}/connectors/s1/topics"), None)

@@ -152,6 +152,13 @@ pub async fn standalone(
         .iter()
         .map(|p| read_connector_file(p))
         .collect::<Result<_, _>>()?;
+    let mut names = std::collections::BTreeSet::new();
+    if let Some((name, _)) = connectors
+        .iter()
+        .find(|(name, _)| !names.insert(name.clone()))
+    {
+        return Err(format!("connector {name} is defined twice"));
+    }
     let running = start(config).await?;
     for (name, settings) in connectors {
         if let Err(e) = running.worker.put_config(&name, settings).await {

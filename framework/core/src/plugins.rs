@@ -527,6 +527,11 @@ impl Validation {
         self.configs.push(result);
     }
 
+    /// Adds a problem found outside the plugins (the runtime's own checks).
+    pub fn add_error(&mut self, key: &str, message: String) {
+        self.error(key, message);
+    }
+
     fn error(&mut self, key: &str, message: String) {
         match self.index.get(key) {
             Some(&i) => self.configs[i].errors.push(message),

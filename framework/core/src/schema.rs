@@ -172,7 +172,7 @@ impl Schema {
 
     /// Writes this schema in Kafka Connect's JSON form.
     pub fn to_json(&self) -> Value {
-        let mut map = Map::new();
+        let mut map = Map::default();
         map.insert("type".into(), self.kind.as_str().into());
         if !self.fields.is_empty() {
             let fields = self.fields.iter().map(|f| {

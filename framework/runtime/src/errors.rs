@@ -57,6 +57,12 @@ struct DeadLetterQueue {
     producer: FutureProducer,
     topic: String,
     context_headers: bool,
+    /// Replication factor for creating the topic, from
+    /// `errors.deadletterqueue.topic.replication.factor`.
+    replication: i32,
+    /// Whether the topic is known to exist (created here or found).
+    ready: tokio::sync::OnceCell<()>,
+    admin: rdkafka::ClientConfig,
 }
 
 impl ErrorHandler {
@@ -79,10 +85,17 @@ impl ErrorHandler {
                 let producer = config
                     .create()
                     .map_err(|e| Error::fatal(format!("dead-letter producer: {e}")))?;
+                let replication = s
+                    .get("errors.deadletterqueue.topic.replication.factor")
+                    .and_then(|r| r.trim().parse().ok())
+                    .unwrap_or(3);
                 Some(DeadLetterQueue {
                     producer,
                     topic: topic.to_owned(),
                     context_headers: flag("errors.deadletterqueue.context.headers.enable"),
+                    replication,
+                    ready: tokio::sync::OnceCell::new(),
+                    admin: client_config(&env.worker, s, ClientKind::Admin),
                 })
             }
             _ => None,
@@ -131,6 +144,34 @@ impl ErrorHandler {
 }
 
 impl DeadLetterQueue {
+    /// Creates the topic with one partition if it does not exist, as Kafka Connect does.
+    /// A failure is only logged: the topic may exist, or the broker may create it.
+    async fn ensure_topic(&self) {
+        use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+        let admin: AdminClient<rdkafka::client::DefaultClientContext> = match self.admin.create() {
+            Ok(a) => a,
+            Err(e) => return tracing::warn!(error = %e, "dead-letter admin client"),
+        };
+        let topic = NewTopic::new(&self.topic, 1, TopicReplication::Fixed(self.replication));
+        let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
+        match admin.create_topics(&[topic], &options).await {
+            Ok(results) => {
+                for r in results {
+                    match r {
+                        Ok(t) => tracing::info!(topic = %t, "dead-letter topic created"),
+                        Err((_, rdkafka::types::RDKafkaErrorCode::TopicAlreadyExists)) => {}
+                        Err((t, code)) => {
+                            tracing::warn!(topic = %t, error = %code, "dead-letter topic not created")
+                        }
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::warn!(topic = %self.topic, error = %e, "dead-letter topic not created")
+            }
+        }
+    }
+
     async fn send(
         &self,
         env: &TaskEnv,
@@ -139,6 +180,7 @@ impl DeadLetterQueue {
         headers: &[Header],
         error: &Error,
     ) -> Result<()> {
+        self.ready.get_or_init(|| self.ensure_topic()).await;
         let mut out = OwnedHeaders::new();
         for h in headers {
             out = out.insert(KafkaHeader {

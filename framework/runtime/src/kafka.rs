@@ -6,6 +6,7 @@
 
 use rdkafka::ClientConfig;
 use sluice_core::config::{with_prefix, Settings};
+use sluice_core::plugins::CLIENT_OVERRIDE_PREFIXES;
 
 use crate::worker_config::WorkerConfig;
 
@@ -79,4 +80,25 @@ fn defaults(kind: ClientKind) -> &'static [(&'static str, &'static str)] {
         ClientKind::Producer => &[("linger.ms", "5"), ("compression.type", "none")],
         ClientKind::Admin => &[],
     }
+}
+
+/// Checks the connector's client overrides against librdkafka's own rules, without
+/// creating a client (no I/O): an unknown key or a value out of range is named here, at
+/// validation, instead of failing the task when it starts.
+pub fn check_overrides(settings: &Settings) -> Vec<(String, String)> {
+    let mut problems = Vec::new();
+    for prefix in CLIENT_OVERRIDE_PREFIXES {
+        for (key, value) in with_prefix(settings, prefix) {
+            let mut config = ClientConfig::new();
+            config.set(&key, &value);
+            if let Err(e) = config.create_native_config() {
+                let full = format!("{prefix}{key}");
+                problems.push((
+                    full.clone(),
+                    format!("Invalid value {value} for configuration {full}: {e}"),
+                ));
+            }
+        }
+    }
+    problems
 }

@@ -276,7 +276,17 @@ impl SourceRunner {
             return Ok(());
         }
         let offsets: Vec<_> = self.acked.drain().map(|(_, v)| v).collect();
-        self.offsets.put(&self.env.connector, &offsets).await?;
+        if let Err(e) = self.offsets.put(&self.env.connector, &offsets).await {
+            // As Kafka Connect: a failed offset flush is retried at the next one. Offsets
+            // acknowledged meanwhile are newer and win.
+            tracing::warn!(error = %e, "storing source offsets failed; retrying at the next flush");
+            for (partition, offset) in offsets {
+                self.acked
+                    .entry(partition.to_string())
+                    .or_insert((partition, offset));
+            }
+            return Ok(());
+        }
         tracing::debug!(partitions = offsets.len(), "source offsets stored");
         self.task.commit().await
     }

@@ -75,7 +75,17 @@ pub async fn create(State(app): State<AppState>, Body(body): Body<Value>) -> Api
         }
     };
     let config = settings(body.get("config").unwrap_or(&Value::Null), "\"config\"")?;
-    let info = app.worker.create(&name, config).await?;
+    let initial = match body.get("initial_state") {
+        None | Some(Value::Null) => TargetState::Started,
+        Some(Value::String(s)) if s == "RUNNING" => TargetState::Started,
+        Some(Value::String(s)) if s == "PAUSED" => TargetState::Paused,
+        Some(Value::String(s)) if s == "STOPPED" => TargetState::Stopped,
+        Some(other) => {
+            let m = format!("\"initial_state\" must be RUNNING, PAUSED or STOPPED, not {other}");
+            return Err(ApiError::bad_request(m));
+        }
+    };
+    let info = app.worker.create(&name, config, initial).await?;
     Ok((StatusCode::CREATED, Json(info)).into_response())
 }
 
@@ -212,7 +222,7 @@ pub async fn reset_topics(
     Path(name): Path<String>,
 ) -> ApiResult<StatusCode> {
     app.worker.reset_active_topics(&name).await?;
-    Ok(StatusCode::OK)
+    Ok(StatusCode::ACCEPTED)
 }
 
 /// GET /connectors/{name}/offsets.

@@ -8,10 +8,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use futures::FutureExt;
 use sluice_core::config::Settings;
 use sluice_core::connector::{ConnectorKind, ConnectorPlugin};
 use sluice_core::plugins::{Plugins, Validation};
-use futures::FutureExt;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -205,7 +205,11 @@ impl Worker {
 
     /// Validates a connector config without I/O.
     pub fn validate(&self, config: &Settings) -> Validation {
-        self.inner.plugins.validate(config)
+        let mut validation = self.inner.plugins.validate(config);
+        for (key, message) in crate::kafka::check_overrides(config) {
+            validation.add_error(&key, message);
+        }
+        validation
     }
 
     /// Names of every connector.
@@ -213,8 +217,13 @@ impl Worker {
         self.inner.connectors.lock().await.keys().cloned().collect()
     }
 
-    /// Creates a connector; fails if it exists.
-    pub async fn create(&self, name: &str, config: Settings) -> WorkerResult<ConnectorInfo> {
+    /// Creates a connector in the given state (KIP-980's `initial_state`); fails if it exists.
+    pub async fn create(
+        &self,
+        name: &str,
+        config: Settings,
+        initial: TargetState,
+    ) -> WorkerResult<ConnectorInfo> {
         let config = self.checked(name, config)?;
         let mut connectors = self.inner.connectors.lock().await;
         if connectors.contains_key(name) {
@@ -222,8 +231,8 @@ impl Worker {
                 "Connector {name} already exists"
             )));
         }
-        self.store(name, &config, TargetState::Started).await?;
-        let connector = self.launch(name, config, TargetState::Started);
+        self.store(name, &config, initial).await?;
+        let connector = self.launch(name, config, initial);
         let info = info(name, &connector);
         connectors.insert(name.to_owned(), connector);
         Ok(info)
@@ -472,7 +481,7 @@ impl Worker {
     fn checked(&self, name: &str, mut config: Settings) -> WorkerResult<Settings> {
         check_name(name)?;
         if let Some(inner) = config.get("name") {
-            if inner.trim() != name {
+            if inner.trim() != name.trim() {
                 let inner = inner.trim();
                 return Err(WorkerError::BadRequest(format!(
                     "Connector name configuration ({inner}) doesn't match connector name in the \
@@ -718,10 +727,12 @@ async fn run_task(
     let status = env.status.clone();
     let work = async move {
         match plugin.kind() {
-            ConnectorKind::Sink => match SinkRunner::new(env, plugin.as_ref(), &plugins, active_topics) {
-                Ok(runner) => runner.run().await,
-                Err(e) => status.fail(e.to_string()),
-            },
+            ConnectorKind::Sink => {
+                match SinkRunner::new(env, plugin.as_ref(), &plugins, active_topics) {
+                    Ok(runner) => runner.run().await,
+                    Err(e) => status.fail(e.to_string()),
+                }
+            }
             ConnectorKind::Source => match SourceRunner::new(env, plugin.as_ref(), offsets) {
                 Ok(runner) => runner.run().await,
                 Err(e) => status.fail(e.to_string()),

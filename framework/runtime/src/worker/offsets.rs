@@ -88,20 +88,17 @@ impl Worker {
         require_stopped(name, target)?;
         match kind {
             ConnectorKind::Source => {
-                let entries: Vec<_> = body
-                    .offsets
-                    .into_iter()
-                    .map(|o| (o.partition, o.offset))
-                    .collect();
+                let entries = self.source_entries(&config, body)?;
                 self.inner_offsets()
                     .put(name, &entries)
                     .await
                     .map_err(internal)
             }
             ConnectorKind::Sink => {
-                let tpl = sink_commit_list(&body)?;
+                let entries = sink_entries(&body)?;
                 let consumer = self.group_consumer(name, &config)?;
                 blocking(move || {
+                    let tpl = sink_commit_list(&consumer, &entries)?;
                     consumer
                         .commit(&tpl, CommitMode::Sync)
                         .map_err(|e| WorkerError::Internal(format!("commit offsets: {e}")))
@@ -109,6 +106,33 @@ impl Worker {
                 .await
             }
         }
+    }
+
+    /// Reads a KIP-875 source body; the connector checks each entry, as Kafka Connect's
+    /// `alterOffsets` does.
+    fn source_entries(
+        &self,
+        config: &Settings,
+        body: Offsets,
+    ) -> WorkerResult<Vec<(serde_json::Value, serde_json::Value)>> {
+        if body.offsets.is_empty() {
+            return Err(WorkerError::BadRequest(
+                "The list of offsets to alter must not be empty".into(),
+            ));
+        }
+        let plugin = config
+            .get("connector.class")
+            .and_then(|c| self.plugins().connector(c));
+        for (i, o) in body.offsets.iter().enumerate() {
+            if let Some(Err(m)) = plugin.map(|p| p.check_offset(&o.partition, &o.offset)) {
+                return Err(WorkerError::BadRequest(format!("offsets[{i}]: {m}")));
+            }
+        }
+        Ok(body
+            .offsets
+            .into_iter()
+            .map(|o| (o.partition, o.offset))
+            .collect())
     }
 
     fn group_consumer(&self, name: &str, config: &Settings) -> WorkerResult<BaseConsumer> {
@@ -180,33 +204,77 @@ fn sink_offsets(consumer: &BaseConsumer, config: &Settings) -> WorkerResult<Offs
     Ok(Offsets { offsets })
 }
 
-/// Turns a KIP-875 sink body into a commit list, naming the entry at fault.
-fn sink_commit_list(body: &Offsets) -> WorkerResult<TopicPartitionList> {
+/// One partition of a sink offsets PATCH: topic, partition, and the offset (`None`: reset).
+type SinkEntry = (String, i32, Option<i64>);
+
+/// Reads a KIP-875 sink body, naming the entry at fault. Like Kafka Connect, numbers may be
+/// given as numeric strings.
+fn sink_entries(body: &Offsets) -> WorkerResult<Vec<SinkEntry>> {
+    if body.offsets.is_empty() {
+        return Err(WorkerError::BadRequest(
+            "The list of offsets to alter must not be empty".into(),
+        ));
+    }
+    body.offsets
+        .iter()
+        .enumerate()
+        .map(|(i, entry)| sink_entry(i, entry))
+        .collect()
+}
+
+fn sink_entry(i: usize, entry: &PartitionOffset) -> WorkerResult<SinkEntry> {
+    let bad = |what: &str| WorkerError::BadRequest(format!("offsets[{i}]: {what}"));
+    let topic = entry
+        .partition
+        .get("kafka_topic")
+        .and_then(|t| t.as_str())
+        .ok_or_else(|| bad("partition needs a string kafka_topic"))?;
+    sluice_core::config::check_topic_name(topic).map_err(|m| bad(&m))?;
+    let partition = entry
+        .partition
+        .get("kafka_partition")
+        .and_then(non_negative)
+        .and_then(|p| i32::try_from(p).ok())
+        .ok_or_else(|| bad("partition needs a non-negative integer kafka_partition"))?;
+    let offset = match &entry.offset {
+        serde_json::Value::Null => None,
+        o => Some(
+            o.get("kafka_offset")
+                .and_then(non_negative)
+                .ok_or_else(|| bad("offset needs a non-negative integer kafka_offset, or null"))?,
+        ),
+    };
+    Ok((topic.to_owned(), partition, offset))
+}
+
+/// A non-negative integer given as a JSON number or a numeric string.
+fn non_negative(v: &serde_json::Value) -> Option<i64> {
+    let n = match v {
+        serde_json::Value::String(s) => s.trim().parse().ok()?,
+        other => other.as_i64()?,
+    };
+    (n >= 0).then_some(n)
+}
+
+/// Builds the commit list; a reset partition gets its earliest offset, which is where
+/// `auto.offset.reset=earliest` would start it.
+fn sink_commit_list(
+    consumer: &BaseConsumer,
+    entries: &[SinkEntry],
+) -> WorkerResult<TopicPartitionList> {
     let mut tpl = TopicPartitionList::new();
-    for (i, entry) in body.offsets.iter().enumerate() {
-        let bad = |what: &str| WorkerError::BadRequest(format!("offsets[{i}]: {what}"));
-        let topic = entry
-            .partition
-            .get("kafka_topic")
-            .and_then(|t| t.as_str())
-            .ok_or_else(|| bad("partition needs a string kafka_topic"))?;
-        let partition = entry
-            .partition
-            .get("kafka_partition")
-            .and_then(|p| p.as_i64())
-            .and_then(|p| i32::try_from(p).ok())
-            .ok_or_else(|| bad("partition needs an integer kafka_partition"))?;
-        let offset = match &entry.offset {
-            serde_json::Value::Null => Offset::Beginning,
-            o => Offset::Offset(
-                o.get("kafka_offset")
-                    .and_then(|v| v.as_i64())
-                    .filter(|v| *v >= 0)
-                    .ok_or_else(|| bad("offset needs a non-negative kafka_offset"))?,
-            ),
+    for (topic, partition, offset) in entries {
+        let offset = match offset {
+            Some(o) => *o,
+            None => {
+                let (low, _) = consumer
+                    .fetch_watermarks(topic, *partition, KAFKA_TIMEOUT)
+                    .map_err(|e| WorkerError::BadRequest(format!("{topic}/{partition}: {e}")))?;
+                low
+            }
         };
-        tpl.add_partition_offset(topic, partition, offset)
-            .map_err(|e| bad(&e.to_string()))?;
+        tpl.add_partition_offset(topic, *partition, Offset::Offset(offset))
+            .map_err(|e| WorkerError::BadRequest(format!("{topic}/{partition}: {e}")))?;
     }
     Ok(tpl)
 }
