@@ -349,7 +349,6 @@ async fn drain_sluice(args: &DrainArgs) -> Result<DrainResult, String> {
         ("bootstrap.servers", args.bootstrap_servers.as_str()),
         ("offset.flush.interval.ms", "1000"),
         ("consumer.fetch.wait.max.ms", "10"),
-        ("consumer.queued.max.messages.kbytes", "65536"),
         ("key.converter", "string"),
         ("value.converter", "json"),
         ("value.converter.schemas.enable", "false"),

@@ -72,9 +72,6 @@ fn defaults(kind: ClientKind) -> &'static [(&'static str, &'static str)] {
         ClientKind::Consumer => &[
             ("auto.offset.reset", "earliest"),
             ("enable.partition.eof", "false"),
-            // Bounds memory held ahead of the sink: librdkafka's default queue is 64 MiB
-            // per consumer.
-            ("queued.max.messages.kbytes", "16384"),
             ("statistics.interval.ms", "1000"),
         ],
         ClientKind::Producer => &[("linger.ms", "5"), ("compression.type", "none")],

@@ -6,10 +6,10 @@
 //! synchronously on revoke (inside the rebalance callback) and on stop.
 //!
 //! Memory is bounded: the loop reads no more while a batch is written, librdkafka's
-//! prefetch is capped by `queued.max.messages.kbytes`, and while a transient sink failure is
-//! retried (exponential backoff with jitter, capped by `errors.retry.delay.max.ms`) every
-//! assigned partition is paused and the consumer keeps being polled so that the group
-//! membership and rebalances stay alive.
+//! prefetch is capped by `queued.max.messages.kbytes` (64 MiB unless overridden), and
+//! while a transient sink failure is retried (exponential backoff with jitter, capped by
+//! `errors.retry.delay.max.ms`) every assigned partition is paused and the consumer keeps
+//! being polled so that the group membership and rebalances stay alive.
 
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
