@@ -244,14 +244,14 @@ async fn br08_restart_semantics() {
     assert_eq!(
         call(
             "PUT",
-            &format!("{u}/connectors/sink-a/config"),
+            &format!("{u}/connectors/br08-a/config"),
             Some(failing)
         )
         .await
         .status,
         201
     );
-    let failed = wait_status(u, "sink-a", "a FAILED task", |s| {
+    let failed = wait_status(u, "br08-a", "a FAILED task", |s| {
         s["tasks"]
             .as_array()
             .unwrap()
@@ -270,7 +270,7 @@ async fn br08_restart_semantics() {
     // 1. only failed tasks restart; the answer shows them RESTARTING.
     let a = call(
         "POST",
-        &format!("{u}/connectors/sink-a/restart?includeTasks=true&onlyFailed=true"),
+        &format!("{u}/connectors/br08-a/restart?includeTasks=true&onlyFailed=true"),
         None,
     )
     .await;
@@ -293,7 +293,7 @@ async fn br08_restart_semantics() {
         }
     }
     // The restarted task meets the bad record again; the status stays consistent.
-    let again = wait_status(u, "sink-a", "FAILED again", |s| {
+    let again = wait_status(u, "br08-a", "FAILED again", |s| {
         s["tasks"]
             .as_array()
             .unwrap()
@@ -303,7 +303,7 @@ async fn br08_restart_semantics() {
     .await;
     assert_eq!(again["connector"]["state"], "RUNNING");
     // 2. the plain form restarts the connector only: 204, empty body.
-    let a = call("POST", &format!("{u}/connectors/sink-a/restart"), None).await;
+    let a = call("POST", &format!("{u}/connectors/br08-a/restart"), None).await;
     assert_eq!((a.status, a.body), (204, Value::Null));
     // 3. unknown connector.
     let a = call(
@@ -377,7 +377,7 @@ async fn br37_offsets_survive_recreate_and_reset_needs_stop() {
     let w = WorkerProcess::start(dir.path(), &["worker"], &[]).await;
     let u = &w.url;
     let out = dir.path().join("out.jsonl");
-    let body = json!({"name": "s1", "config": file_sink(&topic, &out)});
+    let body = json!({"name": "br37", "config": file_sink(&topic, &out)});
     assert_eq!(
         call("POST", &format!("{u}/connectors"), Some(body.clone()))
             .await
@@ -385,11 +385,11 @@ async fn br37_offsets_survive_recreate_and_reset_needs_stop() {
         201
     );
     wait_lines(&out, 10).await;
-    wait_commit("connect-s1", &topic, 0, 10).await;
+    wait_commit("connect-br37", &topic, 0, 10).await;
 
     // 1. delete and re-create: it resumes at 10; only the new record is written.
     assert_eq!(
-        call("DELETE", &format!("{u}/connectors/s1"), None)
+        call("DELETE", &format!("{u}/connectors/br37"), None)
             .await
             .status,
         204
@@ -404,20 +404,20 @@ async fn br37_offsets_survive_recreate_and_reset_needs_stop() {
     wait_lines(&out, 11).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert_eq!(lines_of(&out), 11, "no redelivery after re-create");
-    wait_commit("connect-s1", &topic, 0, 11).await;
+    wait_commit("connect-br37", &topic, 0, 11).await;
 
     // 2. reset while running: refused, nothing changes.
-    let a = call("DELETE", &format!("{u}/connectors/s1/offsets"), None).await;
+    let a = call("DELETE", &format!("{u}/connectors/br37/offsets"), None).await;
     assert_eq!(a.status, 400);
     assert!(
         a.body["message"].as_str().unwrap().contains("STOPPED"),
         "{}",
         a.body
     );
-    assert_eq!(committed("connect-s1", &topic, 1).get(&0), Some(&11));
+    assert_eq!(committed("connect-br37", &topic, 1).get(&0), Some(&11));
 
     // 4. (before the reset) the offsets as Kafka Connect shows them.
-    let offsets = call("GET", &format!("{u}/connectors/s1/offsets"), None).await;
+    let offsets = call("GET", &format!("{u}/connectors/br37/offsets"), None).await;
     assert_eq!(
         offsets.body,
         json!({"offsets": [{
@@ -428,25 +428,25 @@ async fn br37_offsets_survive_recreate_and_reset_needs_stop() {
 
     // 3. stop, reset, resume: read again from the start.
     assert_eq!(
-        call("PUT", &format!("{u}/connectors/s1/stop"), None)
+        call("PUT", &format!("{u}/connectors/br37/stop"), None)
             .await
             .status,
         204
     );
-    let a = call("DELETE", &format!("{u}/connectors/s1/offsets"), None).await;
+    let a = call("DELETE", &format!("{u}/connectors/br37/offsets"), None).await;
     assert_eq!(a.status, 200, "{}", a.body);
     assert_eq!(
         a.body["message"],
         "The offsets for this connector have been reset successfully"
     );
     assert_eq!(
-        call("GET", &format!("{u}/connectors/s1/offsets"), None)
+        call("GET", &format!("{u}/connectors/br37/offsets"), None)
             .await
             .body,
         json!({"offsets": []})
     );
     assert_eq!(
-        call("PUT", &format!("{u}/connectors/s1/resume"), None)
+        call("PUT", &format!("{u}/connectors/br37/resume"), None)
             .await
             .status,
         202
@@ -461,7 +461,7 @@ async fn br37_offsets_survive_recreate_and_reset_needs_stop() {
     assert_eq!(
         call(
             "PATCH",
-            &format!("{u}/connectors/s1/offsets"),
+            &format!("{u}/connectors/br37/offsets"),
             Some(patch.clone())
         )
         .await
@@ -469,16 +469,16 @@ async fn br37_offsets_survive_recreate_and_reset_needs_stop() {
         400
     );
     assert_eq!(
-        call("PUT", &format!("{u}/connectors/s1/stop"), None)
+        call("PUT", &format!("{u}/connectors/br37/stop"), None)
             .await
             .status,
         204
     );
-    let a = call("PATCH", &format!("{u}/connectors/s1/offsets"), Some(patch)).await;
+    let a = call("PATCH", &format!("{u}/connectors/br37/offsets"), Some(patch)).await;
     assert_eq!(a.status, 200, "{}", a.body);
-    assert_eq!(committed("connect-s1", &topic, 1).get(&0), Some(&5));
+    assert_eq!(committed("connect-br37", &topic, 1).get(&0), Some(&5));
     assert_eq!(
-        call("PUT", &format!("{u}/connectors/s1/resume"), None)
+        call("PUT", &format!("{u}/connectors/br37/resume"), None)
             .await
             .status,
         202
