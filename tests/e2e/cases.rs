@@ -474,7 +474,12 @@ async fn br37_offsets_survive_recreate_and_reset_needs_stop() {
             .status,
         204
     );
-    let a = call("PATCH", &format!("{u}/connectors/br37/offsets"), Some(patch)).await;
+    let a = call(
+        "PATCH",
+        &format!("{u}/connectors/br37/offsets"),
+        Some(patch),
+    )
+    .await;
     assert_eq!(a.status, 200, "{}", a.body);
     assert_eq!(committed("connect-br37", &topic, 1).get(&0), Some(&5));
     assert_eq!(

@@ -18,12 +18,21 @@ async fn a_sink_keeps_running_while_its_topic_does_not_exist() {
     let topic = unique("later");
     let out = dir.path().join("out.jsonl");
     let url = format!("{}/connectors/later/config", w.url);
-    assert_eq!(call("PUT", &url, Some(file_sink(&topic, &out))).await.status, 201);
+    assert_eq!(
+        call("PUT", &url, Some(file_sink(&topic, &out)))
+            .await
+            .status,
+        201
+    );
     wait_status(&w.url, "later", "RUNNING", |s| all_tasks(s, "RUNNING")).await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     let status = call("GET", &format!("{}/connectors/later/status", w.url), None).await;
     assert!(all_tasks(&status.body, "RUNNING"), "{}", status.body);
-    assert!(status.body["tasks"][0].get("trace").is_none(), "{}", status.body);
+    assert!(
+        status.body["tasks"][0].get("trace").is_none(),
+        "{}",
+        status.body
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -32,7 +41,10 @@ async fn initial_state_and_bad_configs_are_answered_at_create() {
     let w = WorkerProcess::start(dir.path(), &["worker"], &[]).await;
     let u = &w.url;
     let out = dir.path().join("out.jsonl");
-    let body = |name: &str, state: serde_json::Value| json!({"name": name, "config": file_sink("t-initial", &out), "initial_state": state});
+    let body = |name: &str, state: serde_json::Value| {
+        let config = file_sink("t-initial", &out);
+        json!({"name": name, "config": config, "initial_state": state})
+    };
     let a = call(
         "POST",
         &format!("{u}/connectors"),
@@ -151,7 +163,6 @@ async fn sink_offset_patches_are_checked_and_null_resets_a_partition() {
         204
     );
 
-    let patch = |partition: serde_json::Value, offset: serde_json::Value| json!({"offsets": [{"partition": partition, "offset": offset}]});
     let offsets_url = format!("{u}/connectors/p/offsets");
     for (body, what) in [
         (json!({"offsets": []}), "must not be empty"),
@@ -197,4 +208,9 @@ async fn sink_offset_patches_are_checked_and_null_resets_a_partition() {
     );
     assert_eq!(call("PATCH", &offsets_url, Some(reset)).await.status, 200);
     assert_eq!(committed("connect-p", &topic, 1).get(&0), Some(&0));
+}
+
+/// A KIP-875 body with one entry.
+fn patch(partition: serde_json::Value, offset: serde_json::Value) -> serde_json::Value {
+    json!({"offsets": [{"partition": partition, "offset": offset}]})
 }

@@ -438,10 +438,18 @@ mod tests {
         let conv = json_converter(true);
         for text in [
             &br#"{"schema":{"type":"int32","default":null},"payload":null}"#[..],
-            br#"{"schema":{"type":"struct","fields":[{"field":"a","type":"string","default":null}]},"payload":{}}"#,
+            concat!(
+                r#"{"schema":{"type":"struct","fields":[{"field":"a","type":"string","#,
+                r#""default":null}]},"payload":{}}"#
+            )
+            .as_bytes(),
         ] {
             let err = conv.to_data("t", Some(text)).unwrap_err();
-            assert!(err.message.contains("null for a required"), "{}", err.message);
+            assert!(
+                err.message.contains("null for a required"),
+                "{}",
+                err.message
+            );
         }
     }
 

@@ -735,7 +735,8 @@ mod tests {
         s.insert("topics".into(), "t1".into());
         s.insert("errors.deadletterqueue.topic.name".into(), "t1".into());
         let v = plugins().validate(&s);
-        assert!(errors_of(&v, "errors.deadletterqueue.topic.name")[0].contains("may not be one of"));
+        let dlq = errors_of(&v, "errors.deadletterqueue.topic.name");
+        assert!(dlq[0].contains("may not be one of"), "{dlq:?}");
         let mut s = settings(&base);
         s.insert("topics.regex".into(), "t.*".into());
         s.insert("errors.deadletterqueue.topic.name".into(), "t-dlq".into());

@@ -161,7 +161,8 @@ impl DeadLetterQueue {
                         Ok(t) => tracing::info!(topic = %t, "dead-letter topic created"),
                         Err((_, rdkafka::types::RDKafkaErrorCode::TopicAlreadyExists)) => {}
                         Err((t, code)) => {
-                            tracing::warn!(topic = %t, error = %code, "dead-letter topic not created")
+                            let why = "dead-letter topic not created";
+                            tracing::warn!(topic = %t, error = %code, "{why}")
                         }
                     }
                 }

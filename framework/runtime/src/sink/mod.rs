@@ -613,7 +613,11 @@ fn to_raw(
             t
         }
     };
-    let headers = if m.headers().is_some() { read_headers(&m) } else { Vec::new() };
+    let headers = if m.headers().is_some() {
+        read_headers(&m)
+    } else {
+        Vec::new()
+    };
     let origin = Origin {
         tp: TopicPartition {
             topic,
@@ -641,7 +645,8 @@ fn read_headers(m: &BorrowedMessage<'_>) -> Vec<Header> {
     // headers owned by the message and only lends us pointers into them, which we copy
     // before `m` goes away.
     unsafe {
-        if rd::rd_kafka_message_headers(m.ptr(), &mut headers) != rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
+        let ok = rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR;
+        if rd::rd_kafka_message_headers(m.ptr(), &mut headers) != ok {
             return out;
         }
         for idx in 0.. {
@@ -650,9 +655,12 @@ fn read_headers(m: &BorrowedMessage<'_>) -> Vec<Header> {
             if err != rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR || name.is_null() {
                 break;
             }
-            let key = std::ffi::CStr::from_ptr(name).to_string_lossy().into_owned();
+            let key = std::ffi::CStr::from_ptr(name)
+                .to_string_lossy()
+                .into_owned();
             let value = (!value.is_null())
-                .then(|| Bytes::copy_from_slice(std::slice::from_raw_parts(value.cast::<u8>(), size)));
+                .then(|| std::slice::from_raw_parts(value.cast::<u8>(), size))
+                .map(Bytes::copy_from_slice);
             out.push(Header { key, value });
         }
     }
