@@ -161,10 +161,6 @@ fn as_f64(v: &Value) -> Option<f64> {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
-    use sluice_core::{Origin, TopicPartition};
-
     use super::*;
 
     #[test]
@@ -184,28 +180,7 @@ mod tests {
     }
 
     fn record_with(value: Value) -> Record {
-        let tp = TopicPartition {
-            topic: Arc::from("t"),
-            partition: 0,
-        };
-        let origin = Arc::new(Origin {
-            tp,
-            offset: 0,
-            raw_key: None,
-            raw_value: None,
-        });
-        Record {
-            topic: Arc::from("t"),
-            partition: 0,
-            offset: 0,
-            timestamp: None,
-            key_schema: None,
-            key: Value::Null,
-            value_schema: None,
-            value,
-            headers: Vec::new(),
-            origin,
-        }
+        Record::new("t", 0, 0, Value::Null, value)
     }
 
     fn field(name: &str, v: Value) -> Value {

@@ -61,35 +61,12 @@ impl Transform for Filter {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
-    use sluice_core::{Map, Origin, TopicPartition, Value};
+    use sluice_core::{Map, Value};
 
     use super::*;
 
     fn record(value: Value) -> Record {
-        let tp = TopicPartition {
-            topic: Arc::from("t"),
-            partition: 0,
-        };
-        let origin = Arc::new(Origin {
-            tp,
-            offset: 0,
-            raw_key: None,
-            raw_value: None,
-        });
-        Record {
-            topic: Arc::from("t"),
-            partition: 0,
-            offset: 0,
-            timestamp: None,
-            key_schema: None,
-            key: Value::Null,
-            value_schema: None,
-            value,
-            headers: Vec::new(),
-            origin,
-        }
+        Record::new("t", 0, 0, Value::Null, value)
     }
 
     fn typed(kind: &str) -> Value {

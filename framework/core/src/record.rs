@@ -66,6 +66,34 @@ pub struct Record {
 }
 
 impl Record {
+    /// A schemaless record read at `topic`/`partition`/`offset`, with no raw bytes kept;
+    /// for tests and for stages that make records of their own.
+    pub fn new(topic: &str, partition: i32, offset: i64, key: Value, value: Value) -> Self {
+        let topic: Arc<str> = Arc::from(topic);
+        let tp = TopicPartition {
+            topic: topic.clone(),
+            partition,
+        };
+        let origin = Arc::new(Origin {
+            tp,
+            offset,
+            raw_key: None,
+            raw_value: None,
+        });
+        Self {
+            topic,
+            partition,
+            offset,
+            timestamp: None,
+            key_schema: None,
+            key,
+            value_schema: None,
+            value,
+            headers: Vec::new(),
+            origin,
+        }
+    }
+
     /// Whether the value is null, as in a tombstone.
     pub fn is_tombstone(&self) -> bool {
         self.value.is_null()
