@@ -18,6 +18,12 @@ use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use serde_json::Value;
 
+/// A record to produce: partition, key, value (`None` value: a tombstone).
+pub type ToProduce<'a> = (i32, Option<&'a [u8]>, Option<&'a [u8]>);
+
+/// A record read back: key, value and headers (as text).
+pub type Consumed = (Option<Vec<u8>>, Option<Vec<u8>>, Vec<(String, String)>);
+
 /// The broker under test, at `SLUICE_TEST_KAFKA_PORT` on loopback (as `tests/services.sh`).
 pub fn bootstrap() -> String {
     let port = std::env::var("SLUICE_TEST_KAFKA_PORT").unwrap_or_else(|_| "19092".into());
@@ -59,10 +65,7 @@ pub async fn create_topic(topic: &str, partitions: i32) {
 
 /// Produces records and returns, per partition, the offsets the broker assigned (in order).
 /// `records` are (partition, key, value); a `None` value is a tombstone.
-pub async fn produce(
-    topic: &str,
-    records: &[(i32, Option<&[u8]>, Option<&[u8]>)],
-) -> BTreeMap<i32, Vec<i64>> {
+pub async fn produce(topic: &str, records: &[ToProduce<'_>]) -> BTreeMap<i32, Vec<i64>> {
     let producer: FutureProducer = ClientConfig::new()
         .set("bootstrap.servers", bootstrap())
         .set("enable.idempotence", "true")
@@ -146,11 +149,7 @@ pub fn committed(group: &str, topic: &str, partitions: i32) -> BTreeMap<i32, i64
 }
 
 /// Reads every record of a topic (for dead-letter checks): (key, value, headers).
-pub fn read_topic(
-    topic: &str,
-    expect: usize,
-    timeout: Duration,
-) -> Vec<(Option<Vec<u8>>, Option<Vec<u8>>, Vec<(String, String)>)> {
+pub fn read_topic(topic: &str, expect: usize, timeout: Duration) -> Vec<Consumed> {
     use rdkafka::message::{Headers, Message};
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", bootstrap())

@@ -36,8 +36,11 @@ impl Running {
     }
 }
 
+/// The stores a standalone worker writes connector configs and source offsets to.
+type Stores = (Arc<dyn ConfigStore>, Arc<dyn OffsetStore>);
+
 /// Builds the worker's stores from its config.
-fn stores(config: &WorkerConfig) -> Result<(Arc<dyn ConfigStore>, Arc<dyn OffsetStore>), String> {
+fn stores(config: &WorkerConfig) -> Result<Stores, String> {
     let configs: Arc<dyn ConfigStore> = match config.config_file() {
         Some(path) => Arc::new(FileConfigStore::open(path).map_err(|e| e.to_string())?),
         None => Arc::new(MemoryConfigStore::default()),

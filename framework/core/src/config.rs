@@ -84,8 +84,11 @@ pub enum Check {
     /// A legal Kafka topic name.
     TopicName,
     /// Any rule of the plugin's own; returns a message naming what is wrong.
-    Custom(Arc<dyn Fn(&str) -> std::result::Result<(), String> + Send + Sync>),
+    Custom(Rule),
 }
+
+/// A plugin's own check of one value: `Err` carries a message naming what is wrong.
+pub type Rule = Arc<dyn Fn(&str) -> std::result::Result<(), String> + Send + Sync>;
 
 /// One declared configuration key.
 #[derive(Clone)]

@@ -45,6 +45,8 @@ pub trait Converter: Send + Sync {
     /// Decodes bytes read from `topic`; `None` is a null key or a tombstone value.
     fn to_data(&self, topic: &str, bytes: Option<&[u8]>) -> Result<Data>;
     /// Encodes data to be written to `topic`; [`Value::Null`] without a schema encodes to `None`.
+    /// (Named after Kafka Connect's `fromConnectData`.)
+    #[allow(clippy::wrong_self_convention)]
     fn from_data(&self, topic: &str, data: &Data) -> Result<Option<Vec<u8>>>;
 }
 

@@ -156,12 +156,11 @@ impl Plugins {
                 "false",
                 "Apply when the predicate is false.",
             ));
-        match settings.get(&type_key) {
-            Some(t) => match self.transform(t) {
+        if let Some(t) = settings.get(&type_key) {
+            match self.transform(t) {
                 Some(plugin) => def.keys.extend(plugin.config_def().keys),
                 None => v.error(&type_key, format!("Unknown transform type \"{t}\"")),
-            },
-            None => {}
+            }
         }
         def
     }
