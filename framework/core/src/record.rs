@@ -31,6 +31,13 @@ pub struct Origin {
     pub raw_value: Option<Bytes>,
 }
 
+impl Origin {
+    /// The `topic/p<partition>@<offset>` label used in logs, traces and errors.
+    pub fn coordinates(&self) -> String {
+        format!("{}/p{}@{}", self.tp.topic, self.tp.partition, self.offset)
+    }
+}
+
 /// A Kafka record header; the value is kept as bytes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Header {
@@ -101,10 +108,7 @@ impl Record {
 
     /// The `p<partition>@<offset>` label used in logs and traces, with the topic.
     pub fn coordinates(&self) -> String {
-        format!(
-            "{}/p{}@{}",
-            self.origin.tp.topic, self.origin.tp.partition, self.origin.offset
-        )
+        self.origin.coordinates()
     }
 
     /// An approximate in-memory size, used to bound batches by bytes.

@@ -117,10 +117,7 @@ impl ErrorHandler {
         headers: &[Header],
         error: &Error,
     ) -> Result<()> {
-        let coordinates = format!(
-            "{}/p{}@{}",
-            origin.tp.topic, origin.tp.partition, origin.offset
-        );
+        let coordinates = origin.coordinates();
         if !self.tolerate || error.fault != Fault::Data {
             return Err(Error {
                 fault: error.fault,
