@@ -259,6 +259,8 @@ fn drain_bare(args: &DrainArgs) -> Result<DrainResult, String> {
         .set("auto.offset.reset", "earliest")
         .set("enable.auto.commit", "false")
         .set("fetch.wait.max.ms", "10")
+        // The same fetch settings as Sluice's consumers, so only the framework differs.
+        .set("fetch.queue.backoff.ms", "50")
         .create()
         .map_err(|e| format!("consumer: {e}"))?;
     consumer

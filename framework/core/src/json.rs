@@ -82,15 +82,22 @@ fn read_array(jiter: &mut Jiter<'_>, depth: usize) -> Parsed {
     Ok(Value::Array(items))
 }
 
+/// Fields of an object are gathered on the stack first, so the map is allocated once at
+/// its final size instead of growing (and rehashing) field by field.
+type Fields = smallvec::SmallVec<[(String, Value); 8]>;
+
 fn read_object(jiter: &mut Jiter<'_>, depth: usize) -> Parsed {
-    let mut map = Map::default();
+    let mut fields = Fields::new();
     let mut key = jiter.known_object()?.map(str::to_owned);
     while let Some(k) = key {
         let peek = jiter.peek()?;
         let v = read_value(jiter, peek, depth + 1)?;
-        map.insert(k, v);
+        fields.push((k, v));
         key = jiter.next_key()?.map(str::to_owned);
     }
+    let mut map = Map::with_capacity_and_hasher(fields.len(), Default::default());
+    // A repeated key keeps its first position and its last value, as before.
+    map.extend(fields);
     Ok(Value::Map(map))
 }
 

@@ -25,13 +25,47 @@ pub struct Origin {
     pub tp: TopicPartition,
     /// Offset read at.
     pub offset: i64,
-    /// The bytes as read, kept for the dead-letter topic.
-    pub raw_key: Option<Bytes>,
-    /// The bytes as read, kept for the dead-letter topic.
-    pub raw_value: Option<Bytes>,
+    /// The key's bytes and then the value's, as read, kept for the dead-letter topic. One
+    /// buffer, not two, because the sink loop copies every record it reads.
+    raw: Box<[u8]>,
+    /// Length of the key in `raw`; `None` for a null key.
+    key_len: Option<usize>,
+    /// Whether the value is present (`false`: a null value, a tombstone).
+    has_value: bool,
 }
 
 impl Origin {
+    /// The coordinates of a record and its bytes as read.
+    pub fn new(tp: TopicPartition, offset: i64, key: Option<&[u8]>, value: Option<&[u8]>) -> Self {
+        let key_len = key.map(<[u8]>::len);
+        let mut raw = Vec::with_capacity(key_len.unwrap_or(0) + value.map_or(0, <[u8]>::len));
+        raw.extend_from_slice(key.unwrap_or_default());
+        raw.extend_from_slice(value.unwrap_or_default());
+        Self {
+            tp,
+            offset,
+            raw: raw.into_boxed_slice(),
+            key_len,
+            has_value: value.is_some(),
+        }
+    }
+
+    /// The key as read; `None` for a null key.
+    pub fn raw_key(&self) -> Option<&[u8]> {
+        self.key_len.map(|n| &self.raw[..n])
+    }
+
+    /// The value as read; `None` for a null value.
+    pub fn raw_value(&self) -> Option<&[u8]> {
+        self.has_value
+            .then(|| &self.raw[self.key_len.unwrap_or(0)..])
+    }
+
+    /// How many bytes of key and value were read.
+    pub fn raw_len(&self) -> usize {
+        self.raw.len()
+    }
+
     /// The `topic/p<partition>@<offset>` label used in logs, traces and errors.
     pub fn coordinates(&self) -> String {
         format!("{}/p{}@{}", self.tp.topic, self.tp.partition, self.offset)
@@ -81,12 +115,7 @@ impl Record {
             topic: topic.clone(),
             partition,
         };
-        let origin = Arc::new(Origin {
-            tp,
-            offset,
-            raw_key: None,
-            raw_value: None,
-        });
+        let origin = Arc::new(Origin::new(tp, offset, None, None));
         Self {
             topic,
             partition,
@@ -113,8 +142,7 @@ impl Record {
 
     /// An approximate in-memory size, used to bound batches by bytes.
     pub fn size_hint(&self) -> usize {
-        let raw = |b: &Option<Bytes>| b.as_ref().map_or(0, Bytes::len);
-        64 + raw(&self.origin.raw_key) + raw(&self.origin.raw_value)
+        64 + self.origin.raw_len()
     }
 }
 

@@ -190,10 +190,10 @@ impl DeadLetterQueue {
             out = context_headers(out, env, stage, origin, error);
         }
         let mut record: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(&self.topic).headers(out);
-        if let Some(k) = origin.raw_key.as_deref() {
+        if let Some(k) = origin.raw_key() {
             record = record.key(k);
         }
-        if let Some(v) = origin.raw_value.as_deref() {
+        if let Some(v) = origin.raw_value() {
             record = record.payload(v);
         }
         self.producer

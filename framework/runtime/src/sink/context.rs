@@ -5,6 +5,7 @@
 //! are batched but not yet written are dropped by the task afterwards (their new owner
 //! reads them from the committed offset, so nothing is lost and nothing is written twice).
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
@@ -29,11 +30,40 @@ pub struct SinkContext {
     /// Offsets of the task, committed on revoke.
     pub tracker: Arc<Mutex<OffsetTracker>>,
     /// Assignment changes not yet handled by the loop.
-    pub changes: Mutex<Vec<AssignmentChange>>,
+    changes: Mutex<Vec<AssignmentChange>>,
+    /// Whether `changes` may hold something: the loop checks after every message, and an
+    /// atomic load is far cheaper than taking the lock.
+    pending: AtomicBool,
     /// Where lag goes.
     pub metrics: Arc<Metrics>,
     /// The task's labels.
     pub labels: TaskLabels,
+}
+
+impl SinkContext {
+    /// A context for a task whose offsets are in `tracker`.
+    pub fn new(tracker: Arc<Mutex<OffsetTracker>>, metrics: Arc<Metrics>, labels: TaskLabels) -> Self {
+        Self {
+            tracker,
+            changes: Mutex::new(Vec::new()),
+            pending: AtomicBool::new(false),
+            metrics,
+            labels,
+        }
+    }
+
+    /// Takes the assignment changes the callbacks made since the last call.
+    pub fn take_changes(&self) -> Vec<AssignmentChange> {
+        if !self.pending.swap(false, Ordering::Acquire) {
+            return Vec::new();
+        }
+        std::mem::take(&mut *lock(&self.changes))
+    }
+
+    fn push_change(&self, change: AssignmentChange) {
+        lock(&self.changes).push(change);
+        self.pending.store(true, Ordering::Release);
+    }
 }
 
 fn partitions(tpl: &TopicPartitionList) -> Vec<TopicPartition> {
@@ -96,14 +126,14 @@ impl ConsumerContext for SinkContext {
         }
         drop(tracker);
         tracing::info!(partitions = revoked.len(), "partitions revoked");
-        lock(&self.changes).push(AssignmentChange::Revoked(revoked));
+        self.push_change(AssignmentChange::Revoked(revoked));
     }
 
     fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         if let Rebalance::Assign(tpl) = rebalance {
             let assigned = partitions(tpl);
             tracing::info!(partitions = assigned.len(), "partitions assigned");
-            lock(&self.changes).push(AssignmentChange::Assigned(assigned));
+            self.push_change(AssignmentChange::Assigned(assigned));
         }
     }
 }

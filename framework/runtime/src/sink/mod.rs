@@ -47,6 +47,36 @@ struct Raw {
     headers: Vec<Header>,
 }
 
+/// A hash set with a fast hasher: the loop looks up every record's partition. The keys
+/// are names the broker assigned to this task, not attacker-chosen input.
+type FastSet<T> = HashSet<T, foldhash::fast::RandomState>;
+
+/// Topic names, shared: every record of a topic points at one name.
+#[derive(Default)]
+struct TopicNames {
+    /// The name of the previous record's topic; most records repeat it.
+    last: Option<Arc<str>>,
+    all: HashMap<String, Arc<str>, foldhash::fast::RandomState>,
+}
+
+impl TopicNames {
+    fn intern(&mut self, name: &str) -> Arc<str> {
+        if let Some(last) = self.last.as_ref().filter(|l| &***l == name) {
+            return last.clone();
+        }
+        let shared = match self.all.get(name) {
+            Some(t) => t.clone(),
+            None => {
+                let t: Arc<str> = Arc::from(name);
+                self.all.insert(name.to_owned(), t.clone());
+                t
+            }
+        };
+        self.last = Some(shared.clone());
+        shared
+    }
+}
+
 /// What woke the loop.
 enum Wake {
     Control,
@@ -78,11 +108,10 @@ pub struct SinkRunner {
     batch: Batch,
     /// Records read while partitions were paused, handled after they resume.
     stash: VecDeque<Raw>,
-    /// Interned topic names.
-    topics: HashMap<String, Arc<str>>,
+    topics: TopicNames,
     active_topics: Arc<Mutex<BTreeSet<String>>>,
-    seen_topics: HashSet<Arc<str>>,
-    assigned: HashSet<TopicPartition>,
+    seen_topics: FastSet<Arc<str>>,
+    assigned: FastSet<TopicPartition>,
     paused: bool,
     counts: Counts,
 }
@@ -97,12 +126,11 @@ impl SinkRunner {
     ) -> Result<Self> {
         let settings = &env.settings;
         let tracker = Arc::new(Mutex::new(OffsetTracker::new()));
-        let context = SinkContext {
-            tracker: tracker.clone(),
-            changes: Mutex::new(Vec::new()),
-            metrics: env.metrics.clone(),
-            labels: env.task_metrics.labels.clone(),
-        };
+        let context = SinkContext::new(
+            tracker.clone(),
+            env.metrics.clone(),
+            env.task_metrics.labels.clone(),
+        );
         let mut config = client_config(&env.worker, settings, ClientKind::Consumer);
         config
             .set("group.id", sink_group_id(&env.connector))
@@ -132,10 +160,10 @@ impl SinkRunner {
             tracker,
             batch: Batch::default(),
             stash: VecDeque::new(),
-            topics: HashMap::new(),
+            topics: TopicNames::default(),
             active_topics,
-            seen_topics: HashSet::new(),
-            assigned: HashSet::new(),
+            seen_topics: FastSet::default(),
+            assigned: FastSet::default(),
             paused: false,
             counts: Counts::default(),
         })
@@ -294,11 +322,11 @@ impl SinkRunner {
     fn decode(&self, raw: Raw) -> std::result::Result<Record, (Stage, Vec<Header>, Error)> {
         let o = &raw.origin;
         let topic = &o.tp.topic;
-        let key = match self.key_converter.to_data(topic, o.raw_key.as_deref()) {
+        let key = match self.key_converter.to_data(topic, o.raw_key()) {
             Ok(k) => k,
             Err(e) => return Err((Stage::KeyConverter, raw.headers, e)),
         };
-        let value = match self.value_converter.to_data(topic, o.raw_value.as_deref()) {
+        let value = match self.value_converter.to_data(topic, o.raw_value()) {
             Ok(v) => v,
             Err(e) => return Err((Stage::ValueConverter, raw.headers, e)),
         };
@@ -498,7 +526,7 @@ impl SinkRunner {
 
     /// Acts on assignment changes made by the rebalance callbacks.
     async fn apply_changes(&mut self) -> Result<()> {
-        let changes = std::mem::take(&mut *lock(&self.consumer.context().changes));
+        let changes = self.consumer.context().take_changes();
         if changes.is_empty() {
             return Ok(());
         }
@@ -593,7 +621,7 @@ fn pseudo_random() -> f64 {
 /// librdkafka calls it fatal.
 fn to_raw(
     message: rdkafka::error::KafkaResult<BorrowedMessage<'_>>,
-    topics: &mut HashMap<String, Arc<str>>,
+    topics: &mut TopicNames,
 ) -> Result<Option<Raw>> {
     let m = match message {
         Ok(m) => m,
@@ -605,28 +633,17 @@ fn to_raw(
             return Ok(None);
         }
     };
-    let topic = match topics.get(m.topic()) {
-        Some(t) => t.clone(),
-        None => {
-            let t: Arc<str> = Arc::from(m.topic());
-            topics.insert(m.topic().to_owned(), t.clone());
-            t
-        }
-    };
+    let topic = topics.intern(m.topic());
     let headers = if m.headers().is_some() {
         read_headers(&m)
     } else {
         Vec::new()
     };
-    let origin = Origin {
-        tp: TopicPartition {
-            topic,
-            partition: m.partition(),
-        },
-        offset: m.offset(),
-        raw_key: m.key().map(Bytes::copy_from_slice),
-        raw_value: m.payload().map(Bytes::copy_from_slice),
+    let tp = TopicPartition {
+        topic,
+        partition: m.partition(),
     };
+    let origin = Origin::new(tp, m.offset(), m.key(), m.payload());
     Ok(Some(Raw {
         origin: Arc::new(origin),
         timestamp: m.timestamp().to_millis(),
