@@ -48,7 +48,7 @@ impl Condition {
         let topic;
         let base = match self.root {
             Root::Topic => {
-                topic = Value::String(record.topic.to_string());
+                topic = Value::from(&*record.topic);
                 &topic
             }
             Root::Key => &record.key,

@@ -197,8 +197,8 @@ impl Datagen {
         let event_id = i64::try_from(n).map_or(Value::UInt(n), Value::Int);
         let mut value = Map::default();
         value.insert("event_id".into(), event_id);
-        value.insert("user_id".into(), Value::String(user.clone()));
-        value.insert("url".into(), Value::String(url));
+        value.insert("user_id".into(), Value::from(user.as_str()));
+        value.insert("url".into(), Value::from(url));
         value.insert("status".into(), Value::Int(status));
         value.insert("latency_ms".into(), Value::Int(latency.into()));
         value.insert("ts".into(), Value::Int(ts));
@@ -208,7 +208,7 @@ impl Datagen {
             topic: self.topic.clone(),
             partition: None,
             key_schema: None,
-            key: Value::String(user),
+            key: Value::from(user),
             value_schema: None,
             value: Value::Map(value),
             timestamp: Some(ts),

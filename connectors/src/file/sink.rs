@@ -87,7 +87,7 @@ impl FileSink {
             let mut line = Map::default();
             line.insert(
                 "topic".into(),
-                Value::String(record.origin.tp.topic.to_string()),
+                Value::from(&*record.origin.tp.topic),
             );
             line.insert("partition".into(), Value::Int(record.partition.into()));
             line.insert("offset".into(), Value::Int(record.offset));

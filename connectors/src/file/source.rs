@@ -263,7 +263,7 @@ impl FileSource {
                 }
             }
         } else {
-            Value::String(String::from_utf8_lossy(line).into_owned())
+            Value::String(String::from_utf8_lossy(line).into())
         };
         Ok(Some(SourceRecord {
             source_partition: self.partition(),

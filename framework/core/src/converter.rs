@@ -260,13 +260,13 @@ fn typed_struct(schema: &Schema, value: Value, replace_null: bool) -> Result<Val
     };
     let mut out = Map::with_capacity_and_hasher(schema.fields.len(), Default::default());
     for field in &schema.fields {
-        let v = match map.swap_remove(&field.name) {
+        let v = match map.swap_remove(field.name.as_str()) {
             Some(v) => typed(&field.schema, v, replace_null),
             // An absent field takes its default: that is what a default is for.
             None => typed(&field.schema, Value::Null, true),
         };
         out.insert(
-            field.name.clone(),
+            field.name.as_str().into(),
             v.map_err(|e| e.context(format!("field {}", field.name)))?,
         );
     }
@@ -341,9 +341,9 @@ fn untyped(schema: &Schema, value: &Value) -> Result<Value> {
             let (unscaled, _) = scaled.as_bigint_and_exponent();
             let encoded =
                 base64::engine::general_purpose::STANDARD.encode(unscaled.to_signed_bytes_be());
-            Value::String(encoded)
+            Value::String(encoded.into())
         }
-        (_, Value::Bytes(b)) => Value::String(base64::engine::general_purpose::STANDARD.encode(b)),
+        (_, Value::Bytes(b)) => Value::String(base64::engine::general_purpose::STANDARD.encode(b).into()),
         (_, Value::Array(items)) => match &schema.items {
             Some(s) => Value::Array(items.iter().map(|i| untyped(s, i)).collect::<Result<_>>()?),
             None => value.clone(),
@@ -351,8 +351,8 @@ fn untyped(schema: &Schema, value: &Value) -> Result<Value> {
         (_, Value::Map(map)) if schema.kind == SchemaType::Struct => {
             let mut out = Map::with_capacity_and_hasher(map.len(), Default::default());
             for field in &schema.fields {
-                let v = map.get(&field.name).unwrap_or(&Value::Null);
-                out.insert(field.name.clone(), untyped(&field.schema, v)?);
+                let v = map.get(field.name.as_str()).unwrap_or(&Value::Null);
+                out.insert(field.name.as_str().into(), untyped(&field.schema, v)?);
             }
             Value::Map(out)
         }
@@ -371,7 +371,7 @@ impl Converter for StringConverter {
         };
         let text = std::str::from_utf8(bytes)
             .map_err(|e| Error::data(format!("value is not valid UTF-8: {e}")))?;
-        Ok(Data::schemaless(Value::String(text.to_owned())))
+        Ok(Data::schemaless(Value::String(text.into())))
     }
 
     fn from_data(&self, _topic: &str, data: &Data) -> Result<Option<Vec<u8>>> {

@@ -18,7 +18,7 @@ use jiter::{Jiter, Peek};
 use num_bigint::BigInt;
 
 use crate::error::{Error, Result};
-use crate::value::{Map, Value};
+use crate::value::{CompactString, Map, Value};
 
 /// Nesting deeper than this is rejected instead of risking the stack.
 const MAX_DEPTH: usize = 256;
@@ -65,7 +65,7 @@ fn read_value(jiter: &mut Jiter<'_>, peek: Peek, depth: usize) -> Parsed {
             Value::Null
         }
         Peek::True | Peek::False => Value::Bool(jiter.known_bool(peek)?),
-        Peek::String => Value::String(jiter.known_str()?.to_owned()),
+        Peek::String => Value::String(jiter.known_str()?.into()),
         Peek::Array => read_array(jiter, depth)?,
         Peek::Object => read_object(jiter, depth)?,
         _ => number_from_text(jiter.known_number_bytes(peek)?)?,
@@ -84,16 +84,16 @@ fn read_array(jiter: &mut Jiter<'_>, depth: usize) -> Parsed {
 
 /// Fields of an object are gathered on the stack first, so the map is allocated once at
 /// its final size instead of growing (and rehashing) field by field.
-type Fields = smallvec::SmallVec<[(String, Value); 8]>;
+type Fields = smallvec::SmallVec<[(CompactString, Value); 8]>;
 
 fn read_object(jiter: &mut Jiter<'_>, depth: usize) -> Parsed {
     let mut fields = Fields::new();
-    let mut key = jiter.known_object()?.map(str::to_owned);
+    let mut key = jiter.known_object()?.map(CompactString::from);
     while let Some(k) = key {
         let peek = jiter.peek()?;
         let v = read_value(jiter, peek, depth + 1)?;
         fields.push((k, v));
-        key = jiter.next_key()?.map(str::to_owned);
+        key = jiter.next_key()?.map(CompactString::from);
     }
     let mut map = Map::with_capacity_and_hasher(fields.len(), Default::default());
     // A repeated key keeps its first position and its last value, as before.

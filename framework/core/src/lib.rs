@@ -15,4 +15,4 @@ pub mod value;
 
 pub use error::{Error, Fault, Result};
 pub use record::{Header, Origin, Record, SourceRecord, TopicPartition};
-pub use value::{Map, Value};
+pub use value::{CompactString, Map, Value};

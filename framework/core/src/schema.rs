@@ -206,7 +206,7 @@ impl Schema {
             let params = self
                 .parameters
                 .iter()
-                .map(|(k, v)| (k.clone(), v.clone().into()));
+                .map(|(k, v)| (k.as_str().into(), v.clone().into()));
             map.insert("parameters".into(), Value::Map(params.collect()));
         }
         if let Some(default) = &self.default {
@@ -223,11 +223,11 @@ fn read_parameters(value: Option<&Value>) -> Vec<(String, String)> {
     map.iter()
         .map(|(k, v)| {
             let text = match v {
-                Value::String(s) => s.clone(),
+                Value::String(s) => s.to_string(),
                 other => String::from_utf8_lossy(&crate::json::to_vec(other).unwrap_or_default())
                     .into_owned(),
             };
-            (k.clone(), text)
+            (k.to_string(), text)
         })
         .collect()
 }

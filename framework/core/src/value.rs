@@ -10,10 +10,15 @@ use chrono::{DateTime, NaiveDate, Utc};
 use indexmap::IndexMap;
 use num_bigint::BigInt;
 
+/// Text of string values and map keys: a string that keeps up to 24 bytes inline, without
+/// a heap allocation. Field names and most short values fit, and decoding a record
+/// allocates once per long string instead of once per string.
+pub use compact_str::CompactString;
+
 /// A map that keeps the order in which keys were inserted. It hashes with foldhash, not
 /// the standard SipHash: building maps is the largest cost of decoding JSON, and foldhash
 /// keeps per-map random seeds, so hostile keys still cannot force collisions.
-pub type Map = IndexMap<String, Value, foldhash::fast::RandomState>;
+pub type Map = IndexMap<CompactString, Value, foldhash::fast::RandomState>;
 
 /// One value of a record's key, value or header.
 #[derive(Clone, Debug, PartialEq)]
@@ -33,7 +38,7 @@ pub enum Value {
     /// A binary floating-point number.
     Float(f64),
     /// A UTF-8 string.
-    String(String),
+    String(CompactString),
     /// Raw bytes.
     Bytes(Bytes),
     /// An instant in UTC, nanosecond resolution.
@@ -103,13 +108,13 @@ impl Value {
 
 impl From<&str> for Value {
     fn from(s: &str) -> Self {
-        Value::String(s.to_owned())
+        Value::String(s.into())
     }
 }
 
 impl From<String> for Value {
     fn from(s: String) -> Self {
-        Value::String(s)
+        Value::String(s.into())
     }
 }
 
