@@ -85,10 +85,7 @@ impl FileSink {
     fn encode(&mut self, record: &Record) -> Result<()> {
         if self.include_metadata {
             let mut line = Map::default();
-            line.insert(
-                "topic".into(),
-                Value::from(&*record.origin.tp.topic),
-            );
+            line.insert("topic".into(), Value::from(&*record.origin.tp.topic));
             line.insert("partition".into(), Value::Int(record.partition.into()));
             line.insert("offset".into(), Value::Int(record.offset));
             line.insert(

@@ -343,7 +343,9 @@ fn untyped(schema: &Schema, value: &Value) -> Result<Value> {
                 base64::engine::general_purpose::STANDARD.encode(unscaled.to_signed_bytes_be());
             Value::String(encoded.into())
         }
-        (_, Value::Bytes(b)) => Value::String(base64::engine::general_purpose::STANDARD.encode(b).into()),
+        (_, Value::Bytes(b)) => {
+            Value::String(base64::engine::general_purpose::STANDARD.encode(b).into())
+        }
         (_, Value::Array(items)) => match &schema.items {
             Some(s) => Value::Array(items.iter().map(|i| untyped(s, i)).collect::<Result<_>>()?),
             None => value.clone(),

@@ -82,22 +82,19 @@ fn read_array(jiter: &mut Jiter<'_>, depth: usize) -> Parsed {
     Ok(Value::Array(items))
 }
 
-/// Fields of an object are gathered on the stack first, so the map is allocated once at
-/// its final size instead of growing (and rehashing) field by field.
-type Fields = smallvec::SmallVec<[(CompactString, Value); 8]>;
+/// Room for this many fields is made at once: most records are small objects, and a map
+/// grown field by field reallocates and rehashes twice on the way to ten.
+const FIELDS_AT_ONCE: usize = 8;
 
 fn read_object(jiter: &mut Jiter<'_>, depth: usize) -> Parsed {
-    let mut fields = Fields::new();
+    let mut map = Map::with_capacity_and_hasher(FIELDS_AT_ONCE, Default::default());
     let mut key = jiter.known_object()?.map(CompactString::from);
     while let Some(k) = key {
         let peek = jiter.peek()?;
         let v = read_value(jiter, peek, depth + 1)?;
-        fields.push((k, v));
+        map.insert(k, v);
         key = jiter.next_key()?.map(CompactString::from);
     }
-    let mut map = Map::with_capacity_and_hasher(fields.len(), Default::default());
-    // A repeated key keeps its first position and its last value, as before.
-    map.extend(fields);
     Ok(Value::Map(map))
 }
 

@@ -51,6 +51,11 @@ impl Batch {
         self.records.push(record);
     }
 
+    /// How many records wait.
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
     /// Whether nothing waits.
     pub fn is_empty(&self) -> bool {
         self.records.is_empty()

@@ -42,7 +42,11 @@ pub struct SinkContext {
 
 impl SinkContext {
     /// A context for a task whose offsets are in `tracker`.
-    pub fn new(tracker: Arc<Mutex<OffsetTracker>>, metrics: Arc<Metrics>, labels: TaskLabels) -> Self {
+    pub fn new(
+        tracker: Arc<Mutex<OffsetTracker>>,
+        metrics: Arc<Metrics>,
+        labels: TaskLabels,
+    ) -> Self {
         Self {
             tracker,
             changes: Mutex::new(Vec::new()),

@@ -5,11 +5,18 @@
 //! acknowledged by the dead-letter topic). Commits happen every `offset.flush.interval.ms`,
 //! synchronously on revoke (inside the rebalance callback) and on stop.
 //!
-//! Memory is bounded: the loop reads no more while a batch is written, librdkafka's
-//! prefetch is capped by `queued.max.messages.kbytes` (64 MiB unless overridden), and
-//! while a transient sink failure is retried (exponential backoff with jitter, capped by
-//! `errors.retry.delay.max.ms`) every assigned partition is paused and the consumer keeps
-//! being polled so that the group membership and rebalances stay alive.
+//! Decoding is pipelined: the loop reads a chunk of waiting messages, hands it to a
+//! decode thread and reads the next while the first is decoded; decoded chunks are taken
+//! in the order read, so per partition records reach the batch in offset order. A chunk
+//! carries the assignment epoch it was read in, and a record read before its partition was
+//! (re)assigned is dropped, because the new assignment reads it again.
+//!
+//! Memory is bounded: the loop reads no more while a batch is written, at most two
+//! chunks are in decoding, librdkafka's prefetch is capped by `queued.max.messages.kbytes`
+//! (64 MiB unless overridden), and while a transient sink failure is retried (exponential
+//! backoff with jitter, capped by `errors.retry.delay.max.ms`) every assigned partition is
+//! paused and the consumer keeps being polled so that the group membership and rebalances
+//! stay alive.
 
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -36,6 +43,7 @@ use crate::task::TaskEnv;
 
 pub mod batch;
 pub mod context;
+mod decode_threads;
 
 use batch::{Batch, BatchLimits};
 use context::{commit_list, AssignmentChange, SinkContext};
@@ -47,9 +55,89 @@ struct Raw {
     headers: Vec<Header>,
 }
 
+/// A record the converters could not read, with what the dead-letter topic needs.
+struct Undecodable {
+    stage: Stage,
+    origin: Arc<Origin>,
+    headers: Vec<Header>,
+    error: Error,
+}
+
+/// A record after the converters: decoded, or why not.
+type Decoded = std::result::Result<Record, Undecodable>;
+
+fn origin_of(d: &Decoded) -> &Arc<Origin> {
+    match d {
+        Ok(r) => &r.origin,
+        Err(u) => &u.origin,
+    }
+}
+
+/// Below this many messages a chunk is decoded on the loop's own thread (and a written
+/// batch freed there): handing a few records to another thread costs more than it saves.
+const PARALLEL_FROM: usize = 64;
+
+/// Most messages read in one go before they are decoded.
+const CHUNK: usize = 512;
+
+/// Chunks being decoded while the loop reads the next one.
+const PIPELINE_DEPTH: usize = 2;
+
+/// A task's key and value converters. They are stateless, so chunks of records are
+/// decoded on the decode threads while the loop reads the next chunk.
+struct Converters {
+    key: Arc<dyn Converter>,
+    value: Arc<dyn Converter>,
+}
+
+impl Converters {
+    fn decode(&self, raw: Raw) -> Decoded {
+        let o = &raw.origin;
+        let topic = &o.tp.topic;
+        let key = match self.key.to_data(topic, o.raw_key()) {
+            Ok(k) => k,
+            Err(e) => return Err(raw.undecodable(Stage::KeyConverter, e)),
+        };
+        let value = match self.value.to_data(topic, o.raw_value()) {
+            Ok(v) => v,
+            Err(e) => return Err(raw.undecodable(Stage::ValueConverter, e)),
+        };
+        Ok(Record {
+            topic: o.tp.topic.clone(),
+            partition: o.tp.partition,
+            offset: o.offset,
+            timestamp: raw.timestamp,
+            key_schema: key.schema,
+            key: key.value,
+            value_schema: value.schema,
+            value: value.value,
+            headers: raw.headers,
+            origin: raw.origin,
+        })
+    }
+
+    fn decode_chunk(&self, raws: Vec<Raw>) -> Vec<Decoded> {
+        raws.into_iter().map(|r| self.decode(r)).collect()
+    }
+}
+
+impl Raw {
+    fn undecodable(self, stage: Stage, error: Error) -> Undecodable {
+        Undecodable {
+            stage,
+            origin: self.origin,
+            headers: self.headers,
+            error,
+        }
+    }
+}
+
 /// A hash set with a fast hasher: the loop looks up every record's partition. The keys
 /// are names the broker assigned to this task, not attacker-chosen input.
 type FastSet<T> = HashSet<T, foldhash::fast::RandomState>;
+
+/// A hash map with a fast hasher, for the same reason as [`FastSet`].
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 /// Topic names, shared: every record of a topic points at one name.
 #[derive(Default)]
@@ -100,8 +188,7 @@ pub struct SinkRunner {
     tracker: Arc<Mutex<OffsetTracker>>,
     task: Box<dyn SinkTask>,
     chain: Chain,
-    key_converter: Arc<dyn Converter>,
-    value_converter: Arc<dyn Converter>,
+    converters: Arc<Converters>,
     errors: ErrorHandler,
     limits: BatchLimits,
     retry_delay_max: Duration,
@@ -111,7 +198,12 @@ pub struct SinkRunner {
     topics: TopicNames,
     active_topics: Arc<Mutex<BTreeSet<String>>>,
     seen_topics: FastSet<Arc<str>>,
-    assigned: FastSet<TopicPartition>,
+    /// The partitions owned, each with the assignment epoch it was (re)assigned in.
+    assigned: FastMap<TopicPartition, u64>,
+    /// Counts assignment changes. A record read in an epoch before its partition's
+    /// assignment is stale: it was read before a revoke, and the partition's new
+    /// assignment reads it again from the committed offset.
+    epoch: u64,
     paused: bool,
     counts: Counts,
 }
@@ -150,8 +242,10 @@ impl SinkRunner {
         Ok(Self {
             task: plugin.sink_task(settings)?,
             chain: pipeline::chain(plugins, settings)?,
-            key_converter: pipeline::converter(&env.worker, settings, Side::Key)?,
-            value_converter: pipeline::converter(&env.worker, settings, Side::Value)?,
+            converters: Arc::new(Converters {
+                key: pipeline::converter(&env.worker, settings, Side::Key)?,
+                value: pipeline::converter(&env.worker, settings, Side::Value)?,
+            }),
             errors: ErrorHandler::new(&env)?,
             limits: BatchLimits::from_settings(settings)?,
             retry_delay_max: Duration::from_millis(retry_max),
@@ -163,7 +257,8 @@ impl SinkRunner {
             topics: TopicNames::default(),
             active_topics,
             seen_topics: FastSet::default(),
-            assigned: FastSet::default(),
+            assigned: FastMap::default(),
+            epoch: 0,
             paused: false,
             counts: Counts::default(),
         })
@@ -234,7 +329,7 @@ impl SinkRunner {
                         if let Some(raw) = raw? {
                             self.accept(raw).await?;
                         }
-                        self.take_ready().await?;
+                        self.take_ready(commit_at).await?;
                     }
                     Wake::Linger => self.write_batch().await?,
                     Wake::Commit => {}
@@ -270,35 +365,101 @@ impl SinkRunner {
         }
     }
 
-    /// Handles the messages already waiting in the consumer's queue, up to a full batch,
-    /// without going back through the select: one wake-up then serves a whole fetch.
-    async fn take_ready(&mut self) -> Result<()> {
-        while !self.batch.is_full(&self.limits) {
-            let raw = {
-                let topics = &mut self.topics;
-                match self.consumer.recv().now_or_never() {
-                    Some(m) => to_raw(m, topics)?,
-                    None => return Ok(()),
+    /// Handles the messages already waiting in the consumer's queue without going back
+    /// through the select, so one wake-up serves a whole fetch. It is a pipeline: while a
+    /// decode thread decodes a chunk, the loop reads the next one and takes in the one
+    /// before; full batches are written on the way. It returns when the queue is empty,
+    /// a commit is due or the target state changed, with no chunk left in decoding.
+    async fn take_ready(&mut self, commit_at: Instant) -> Result<()> {
+        let mut decoding = VecDeque::new();
+        let mut reading = true;
+        loop {
+            while reading && decoding.len() < PIPELINE_DEPTH {
+                let epoch = self.epoch;
+                let (raws, drained) = self.read_chunk()?;
+                if !raws.is_empty() {
+                    decoding.push_back((epoch, self.dispatch(raws)));
                 }
+                // A poll that runs a rebalance callback returns no message, so the chunk
+                // was read before any change just made: it keeps the epoch it was read in.
+                self.apply_changes().await?;
+                reading = !drained && !self.must_yield(commit_at);
+            }
+            let Some((epoch, next)) = decoding.pop_front() else {
+                return Ok(());
             };
-            let Some(raw) = raw else { continue };
-            self.apply_changes().await?;
-            self.accept(raw).await?;
+            let chunk = next
+                .await
+                .map_err(|_| Error::fatal("a decode thread stopped"))?;
+            for decoded in chunk {
+                if self.batch.is_full(&self.limits) {
+                    self.write_batch().await?;
+                    // Retrying a write may have read newer records into the stash: they
+                    // come after the chunks in decoding, and before anything read later.
+                    reading &= self.stash.is_empty();
+                }
+                self.accept_decoded(decoded, epoch).await?;
+            }
         }
-        Ok(())
     }
 
+    /// Whether `take_ready` must hand back to the loop: a commit is due or the target
+    /// state changed.
+    fn must_yield(&self, commit_at: Instant) -> bool {
+        Instant::now() >= commit_at || self.env.control.has_changed().unwrap_or(true)
+    }
+
+    /// Copies up to [`CHUNK`] messages that are already waiting; also says whether the
+    /// queue ran dry (or a poll served a callback instead of a message).
+    fn read_chunk(&mut self) -> Result<(Vec<Raw>, bool)> {
+        // One stream for the chunk: each stream registers a waker slot under a lock.
+        let mut stream = self.consumer.stream();
+        let mut raws = Vec::with_capacity(CHUNK);
+        for _ in 0..CHUNK {
+            let Some(Some(m)) = futures::StreamExt::next(&mut stream).now_or_never() else {
+                return Ok((raws, true));
+            };
+            raws.extend(to_raw(m, &mut self.topics)?);
+        }
+        Ok((raws, false))
+    }
+
+    /// Hands a chunk to a decode thread; a small one is decoded here and now.
+    fn dispatch(&self, raws: Vec<Raw>) -> tokio::sync::oneshot::Receiver<Vec<Decoded>> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        if raws.len() < PARALLEL_FROM {
+            drop(tx.send(self.converters.decode_chunk(raws)));
+            return rx;
+        }
+        let converters = self.converters.clone();
+        // The receiver is gone only if the task failed meanwhile.
+        decode_threads::run(move || drop(tx.send(converters.decode_chunk(raws))));
+        rx
+    }
+
+    /// Takes in a record read in the current epoch.
     async fn accept(&mut self, raw: Raw) -> Result<()> {
+        let decoded = self.converters.decode(raw);
+        self.accept_decoded(decoded, self.epoch).await
+    }
+
+    /// Takes in a decoded record read in `epoch`: through the transform chain into the
+    /// batch, or to the error handler.
+    async fn accept_decoded(&mut self, decoded: Decoded, epoch: u64) -> Result<()> {
         self.counts.read += 1;
-        let origin = raw.origin.clone();
-        if !self.assigned.contains(&origin.tp) {
-            // Read just before its partition was revoked: its new owner reads it again.
+        let origin = origin_of(&decoded).clone();
+        if self
+            .assigned
+            .get(&origin.tp)
+            .is_none_or(|since| *since > epoch)
+        {
+            // Read before its partition was revoked: its new owner reads it again.
             return Ok(());
         }
         self.note_topic(&origin.tp.topic);
-        let record = match self.decode(raw) {
+        let record = match decoded {
             Ok(r) => r,
-            Err((stage, headers, e)) => return self.reject(stage, &origin, &headers, &e).await,
+            Err(u) => return self.reject(u.stage, &origin, &u.headers, &u.error).await,
         };
         let headers = record.headers.clone();
         match self.chain.apply(record) {
@@ -317,31 +478,6 @@ impl SinkRunner {
                     .await
             }
         }
-    }
-
-    fn decode(&self, raw: Raw) -> std::result::Result<Record, (Stage, Vec<Header>, Error)> {
-        let o = &raw.origin;
-        let topic = &o.tp.topic;
-        let key = match self.key_converter.to_data(topic, o.raw_key()) {
-            Ok(k) => k,
-            Err(e) => return Err((Stage::KeyConverter, raw.headers, e)),
-        };
-        let value = match self.value_converter.to_data(topic, o.raw_value()) {
-            Ok(v) => v,
-            Err(e) => return Err((Stage::ValueConverter, raw.headers, e)),
-        };
-        Ok(Record {
-            topic: o.tp.topic.clone(),
-            partition: o.tp.partition,
-            offset: o.offset,
-            timestamp: raw.timestamp,
-            key_schema: key.schema,
-            key: key.value,
-            value_schema: value.schema,
-            value: value.value,
-            headers: raw.headers,
-            origin: raw.origin,
-        })
     }
 
     /// Applies `errors.tolerance` to a record that failed before reaching the sink.
@@ -392,7 +528,7 @@ impl SinkRunner {
                         // Stopping: the batch stays uncommitted and is read again next time.
                         return Ok(());
                     }
-                    records.retain(|r| self.assigned.contains(&r.origin.tp));
+                    records.retain(|r| self.assigned.contains_key(&r.origin.tp));
                     if records.is_empty() {
                         break WriteOutcome::all_written();
                     }
@@ -403,7 +539,9 @@ impl SinkRunner {
         if attempt > 0 {
             self.resume_all();
         }
-        self.settle(&records, outcome).await
+        let settled = self.settle(&records, outcome).await;
+        release(records);
+        settled
     }
 
     /// Acknowledges written records and applies `errors.tolerance` to rejected ones.
@@ -527,13 +665,13 @@ impl SinkRunner {
     /// Acts on assignment changes made by the rebalance callbacks.
     async fn apply_changes(&mut self) -> Result<()> {
         let changes = self.consumer.context().take_changes();
-        if changes.is_empty() {
-            return Ok(());
-        }
         for change in changes {
+            self.epoch += 1;
             match change {
                 AssignmentChange::Assigned(tps) => {
-                    self.assigned.extend(tps.iter().cloned());
+                    let epoch = self.epoch;
+                    self.assigned
+                        .extend(tps.iter().map(|tp| (tp.clone(), epoch)));
                     self.task.open(&tps).await?;
                     if self.paused {
                         self.pause_all();
@@ -557,7 +695,7 @@ impl SinkRunner {
     async fn commit(&mut self) {
         if !self.chain.is_empty() {
             let mut tracker = lock(&self.tracker);
-            for tp in &self.assigned {
+            for tp in self.assigned.keys() {
                 tracker.set_held(tp, self.chain.held_from(tp));
             }
         }
@@ -592,6 +730,14 @@ impl SinkRunner {
     }
 }
 
+/// Frees a written batch on another thread: dropping a thousand value trees is a
+/// noticeable share of the loop's time, and nothing needs to wait for it.
+fn release(records: Vec<Record>) {
+    if records.len() >= PARALLEL_FROM {
+        decode_threads::run(move || drop(records));
+    }
+}
+
 /// Runs a blocking librdkafka call. On a multi-threaded runtime the worker thread first
 /// hands its queued tasks to the others, so nothing waits behind the call.
 fn blocking_call<T>(f: impl FnOnce() -> T) -> T {
@@ -616,26 +762,39 @@ fn pseudo_random() -> f64 {
     f64::from(nanos % 1000) / 1000.0
 }
 
-/// Copies a consumed message into an owned record-to-be. A consumer error is logged and
-/// skipped (librdkafka recovers from it: a topic not created yet, a broker down) unless
-/// librdkafka calls it fatal.
+/// Copies a consumed message into an owned record-to-be; see [`usable`] for errors.
 fn to_raw(
     message: rdkafka::error::KafkaResult<BorrowedMessage<'_>>,
     topics: &mut TopicNames,
 ) -> Result<Option<Raw>> {
-    let m = match message {
-        Ok(m) => m,
+    Ok(usable(message)?.map(|m| {
+        let topic = topics.intern(m.topic());
+        copy_message(&m, topic)
+    }))
+}
+
+/// The message, if the poll returned one. A consumer error is logged and skipped
+/// (librdkafka recovers from it: a topic not created yet, a broker down) unless
+/// librdkafka calls it fatal.
+fn usable(
+    message: rdkafka::error::KafkaResult<BorrowedMessage<'_>>,
+) -> Result<Option<BorrowedMessage<'_>>> {
+    match message {
+        Ok(m) => Ok(Some(m)),
         Err(e @ rdkafka::error::KafkaError::MessageConsumptionFatal(_)) => {
-            return Err(Error::fatal(format!("consumer: {e}")))
+            Err(Error::fatal(format!("consumer: {e}")))
         }
         Err(e) => {
             tracing::warn!(error = %e, "consumer error; continuing");
-            return Ok(None);
+            Ok(None)
         }
-    };
-    let topic = topics.intern(m.topic());
+    }
+}
+
+/// Copies a message's coordinates, bytes and headers out of librdkafka's buffers.
+fn copy_message(m: &BorrowedMessage<'_>, topic: Arc<str>) -> Raw {
     let headers = if m.headers().is_some() {
-        read_headers(&m)
+        read_headers(m)
     } else {
         Vec::new()
     };
@@ -644,11 +803,11 @@ fn to_raw(
         partition: m.partition(),
     };
     let origin = Origin::new(tp, m.offset(), m.key(), m.payload());
-    Ok(Some(Raw {
+    Raw {
         origin: Arc::new(origin),
         timestamp: m.timestamp().to_millis(),
         headers,
-    }))
+    }
 }
 
 /// Copies a message's headers. Header keys are read through librdkafka directly, because
