@@ -1,9 +1,10 @@
 //! Threads that decode chunks of records, and free written batches, beside the task loops.
 //!
-//! One fewer than the cores (at least one): the task loops, librdkafka's threads and the
-//! sinks need the rest. Idle threads block on the job channel instead of spinning, so a
-//! quiet worker costs nothing and a busy one loses no cycles to threads looking for work.
-//! If no thread can be started, jobs run on the caller.
+//! One per core, shared by every task of the worker; a task keeps up to three chunks in
+//! decoding, so two cores stay busy while its loop reads on. Idle threads block on the job
+//! channel instead of spinning (a work-stealing pool that spins between jobs measured
+//! slower here: its idle threads took the cycles the loop and librdkafka needed), so a
+//! quiet worker costs nothing. If no thread can be started, jobs run on the caller.
 
 use std::sync::OnceLock;
 
@@ -18,17 +19,25 @@ fn start() -> Option<crossbeam_channel::Sender<Job>> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let (tx, rx) = crossbeam_channel::unbounded::<Job>();
     let mut started = 0;
-    for i in 0..cores.saturating_sub(1).max(1) {
+    for i in 0..cores {
         let rx = rx.clone();
         let spawned = std::thread::Builder::new()
             .name(format!("sluice-decode-{i}"))
-            .spawn(move || rx.iter().for_each(|job| job()));
+            .spawn(move || rx.iter().for_each(run_caught));
         match spawned {
             Ok(_) => started += 1,
             Err(e) => tracing::warn!(error = %e, "decode thread not started"),
         }
     }
     (started > 0).then_some(tx)
+}
+
+/// Runs a job, keeping the thread alive if it panics: the job's result channel is then
+/// dropped unsent, and the task waiting on it fails with a clear error.
+fn run_caught(job: Job) {
+    if std::panic::catch_unwind(std::panic::AssertUnwindSafe(job)).is_err() {
+        tracing::error!("a decode job panicked");
+    }
 }
 
 /// Runs `job` on a decode thread, or here if there is none.
@@ -40,5 +49,35 @@ pub fn run(job: impl FnOnce() + Send + 'static) {
             }
         }
         None => job(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn panicking_jobs_leave_every_thread_working() {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let (tx, rx) = std::sync::mpsc::channel();
+        // As many panics as threads: without the catch, none would be left.
+        for _ in 0..threads {
+            run(|| panic!("decoder bug"));
+        }
+        for _ in 0..8 {
+            let tx = tx.clone();
+            run(move || {
+                let name = std::thread::current().name().map(str::to_owned);
+                tx.send(name).unwrap();
+            });
+        }
+        for _ in 0..8 {
+            let name = rx.recv_timeout(std::time::Duration::from_secs(5)).unwrap();
+            assert!(
+                name.as_deref()
+                    .is_some_and(|n| n.starts_with("sluice-decode-")),
+                "{name:?}"
+            );
+        }
     }
 }

@@ -78,10 +78,10 @@ fn origin_of(d: &Decoded) -> &Arc<Origin> {
 const PARALLEL_FROM: usize = 64;
 
 /// Most messages read in one go before they are decoded.
-const CHUNK: usize = 512;
+const CHUNK: usize = 256;
 
 /// Chunks being decoded while the loop reads the next one.
-const PIPELINE_DEPTH: usize = 2;
+const PIPELINE_DEPTH: usize = 3;
 
 /// A task's key and value converters. They are stateless, so chunks of records are
 /// decoded on the decode threads while the loop reads the next chunk.
@@ -390,7 +390,7 @@ impl SinkRunner {
             };
             let chunk = next
                 .await
-                .map_err(|_| Error::fatal("a decode thread stopped"))?;
+                .map_err(|_| Error::fatal("decoding a chunk of records panicked"))?;
             for decoded in chunk {
                 if self.batch.is_full(&self.limits) {
                     self.write_batch().await?;
@@ -554,12 +554,12 @@ impl SinkRunner {
         {
             let mut tracker = lock(&self.tracker);
             for (i, r) in records.iter().enumerate() {
-                if !rejected.contains_key(&i) {
+                if rejected.is_empty() || !rejected.contains_key(&i) {
                     tracker.acknowledged(&r.origin.tp, r.origin.offset);
                 }
             }
         }
-        for (i, r) in records.iter().enumerate() {
+        for (i, r) in records.iter().enumerate().filter(|_| !rejected.is_empty()) {
             if let Some(e) = rejected.get(&i) {
                 self.errors
                     .handle(&self.env, Stage::TaskPut, &r.origin, &r.headers, e)
