@@ -150,3 +150,59 @@ async fn tolerated_records_go_to_the_dead_letter_topic_with_context_headers() {
     .await;
     assert!(all_tasks(&status.body, "RUNNING"), "{}", status.body);
 }
+
+/// A bad record deep in a backlog: the records before it arrive in chunks that are decoded
+/// while later ones are read, yet exactly those before it are written and committed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn undecodable_record_in_a_backlog_stops_exactly_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let topic = unique("backlog-bad");
+    create_topic(&topic, 1).await;
+    let texts: Vec<Vec<u8>> = (0..3000)
+        .map(|i| match i {
+            2000 => b"{\"id\": 2000, broken".to_vec(),
+            _ => serde_json::to_vec(&json!({"id": i})).unwrap(),
+        })
+        .collect();
+    let records: Vec<_> = texts
+        .iter()
+        .map(|t| (0, None, Some(t.as_slice())))
+        .collect();
+    produce(&topic, &records).await;
+
+    let worker = WorkerProcess::start(dir.path(), &["worker"], &[]).await;
+    let out = dir.path().join("out.jsonl");
+    // A name of its own: a group left by an earlier run's killed worker would hold on to
+    // the partitions on tansu until its session expires.
+    let name = unique("backlog-bad");
+    let group = format!("connect-{name}");
+    let url = format!("{}/connectors/{name}/config", worker.url);
+    let mut config = file_sink(&topic, &out);
+    config["batch.max.records"] = json!("300");
+    assert_eq!(call("PUT", &url, Some(config.clone())).await.status, 201);
+
+    let status = wait_status(&worker.url, &name, "task FAILED", |s| {
+        all_tasks(s, "FAILED")
+    })
+    .await;
+    let trace = status["tasks"][0]["trace"].as_str().unwrap();
+    assert!(trace.contains(&format!("{topic}/p0@2000")), "{trace}");
+    let ids: Vec<i64> = json_lines(&out)
+        .iter()
+        .map(|l| l["value"]["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, (0..2000).collect::<Vec<_>>());
+    assert_eq!(committed(&group, &topic, 1).get(&0), Some(&2000));
+
+    // Tolerated, the rest follows in order and the commit reaches the end.
+    config["errors.tolerance"] = json!("all");
+    assert_eq!(call("PUT", &url, Some(config)).await.status, 200);
+    wait_lines(&out, 2999).await;
+    let ids: Vec<i64> = json_lines(&out)
+        .iter()
+        .map(|l| l["value"]["id"].as_i64().unwrap())
+        .collect();
+    let expected: Vec<i64> = (0..3000).filter(|i| *i != 2000).collect();
+    assert_eq!(ids, expected);
+    wait_commit(&group, &topic, 0, 3000).await;
+}
