@@ -84,11 +84,7 @@ async fn undecodable_record_fails_the_task_and_the_commit_stays_before_it() {
     config["errors.tolerance"] = json!("all");
     assert_eq!(call("PUT", &url, Some(config)).await.status, 200);
     wait_lines(&out, 2).await;
-    let ts: Vec<_> = json_lines(&out)
-        .iter()
-        .map(|l| l["value"]["ts"].as_i64().unwrap())
-        .collect();
-    assert_eq!(ts, vec![1, 3]);
+    assert_eq!(written_field(&out, "ts"), vec![1, 3]);
     wait_commit("connect-br14-none", &topic, 0, 4).await;
 }
 
@@ -108,11 +104,7 @@ async fn tolerated_records_go_to_the_dead_letter_topic_with_context_headers() {
     assert_eq!(call("PUT", &url, Some(config)).await.status, 201);
 
     wait_lines(&out, 2).await;
-    let ts: Vec<_> = json_lines(&out)
-        .iter()
-        .map(|l| l["value"]["ts"].as_i64().unwrap())
-        .collect();
-    assert_eq!(ts, vec![1, 3]);
+    assert_eq!(written_field(&out, "ts"), vec![1, 3]);
     wait_commit("connect-br14-all", &topic, 0, 4).await;
 
     let dead = read_topic(&dlq, 2, Duration::from_secs(20));
@@ -187,22 +179,22 @@ async fn undecodable_record_in_a_backlog_stops_exactly_there() {
     .await;
     let trace = status["tasks"][0]["trace"].as_str().unwrap();
     assert!(trace.contains(&format!("{topic}/p0@2000")), "{trace}");
-    let ids: Vec<i64> = json_lines(&out)
-        .iter()
-        .map(|l| l["value"]["id"].as_i64().unwrap())
-        .collect();
-    assert_eq!(ids, (0..2000).collect::<Vec<_>>());
+    assert_eq!(written_field(&out, "id"), (0..2000).collect::<Vec<_>>());
     assert_eq!(committed(&group, &topic, 1).get(&0), Some(&2000));
 
     // Tolerated, the rest follows in order and the commit reaches the end.
     config["errors.tolerance"] = json!("all");
     assert_eq!(call("PUT", &url, Some(config)).await.status, 200);
     wait_lines(&out, 2999).await;
-    let ids: Vec<i64> = json_lines(&out)
-        .iter()
-        .map(|l| l["value"]["id"].as_i64().unwrap())
-        .collect();
     let expected: Vec<i64> = (0..3000).filter(|i| *i != 2000).collect();
-    assert_eq!(ids, expected);
+    assert_eq!(written_field(&out, "id"), expected);
     wait_commit(&group, &topic, 0, 3000).await;
+}
+
+/// The integer `field` of every value the file sink wrote, in file order.
+fn written_field(out: &std::path::Path, field: &str) -> Vec<i64> {
+    json_lines(out)
+        .iter()
+        .map(|l| l["value"][field].as_i64().unwrap())
+        .collect()
 }
