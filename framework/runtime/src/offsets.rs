@@ -44,23 +44,24 @@ impl OffsetTracker {
 
     /// A record was handled without going to the sink (filtered, or failed and tolerated).
     pub fn handled(&mut self, tp: &TopicPartition, offset: i64) {
-        self.progress(tp).next = Some(offset + 1);
+        self.update(tp, |p| p.next = Some(offset + 1));
     }
 
     /// A record was handed to the sink.
     pub fn in_flight(&mut self, tp: &TopicPartition, offset: i64) {
-        let p = self.progress(tp);
-        p.in_flight.push_back(offset);
-        p.next = Some(offset + 1);
+        self.update(tp, |p| {
+            p.in_flight.push_back(offset);
+            p.next = Some(offset + 1);
+        });
     }
 
-    /// The partition's progress, created on first use; the key is cloned only then,
-    /// because this runs for every record.
-    fn progress(&mut self, tp: &TopicPartition) -> &mut Progress {
-        if !self.partitions.contains_key(tp) {
-            self.partitions.insert(tp.clone(), Progress::default());
+    /// Changes the partition's progress, created on first use; the key is cloned only
+    /// then, because this runs for every record.
+    fn update(&mut self, tp: &TopicPartition, change: impl FnOnce(&mut Progress)) {
+        match self.partitions.get_mut(tp) {
+            Some(p) => change(p),
+            None => change(self.partitions.entry(tp.clone()).or_default()),
         }
-        self.partitions.get_mut(tp).expect("inserted above")
     }
 
     /// The sink acknowledged a record (or it was sent to the dead-letter topic).
