@@ -144,7 +144,7 @@ type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 struct TopicNames {
     /// The name of the previous record's topic; most records repeat it.
     last: Option<Arc<str>>,
-    all: HashMap<String, Arc<str>, foldhash::fast::RandomState>,
+    all: FastMap<String, Arc<str>>,
 }
 
 impl TopicNames {
