@@ -142,7 +142,7 @@ fn as_i128(v: &Value) -> Option<i128> {
     match v {
         Value::Int(i) => Some(i128::from(*i)),
         Value::UInt(u) => Some(i128::from(*u)),
-        Value::BigInt(b) => i128::try_from(b).ok(),
+        Value::BigInt(b) => i128::try_from(&**b).ok(),
         _ => None,
     }
 }

@@ -258,7 +258,7 @@ fn typed_struct(schema: &Schema, value: Value, replace_null: bool) -> Result<Val
     let Value::Map(mut map) = value else {
         return Err(mismatch("struct", &value));
     };
-    let mut out = Map::with_capacity_and_hasher(schema.fields.len(), Default::default());
+    let mut out = Map::with_capacity(schema.fields.len());
     for field in &schema.fields {
         let v = match map.swap_remove(field.name.as_str()) {
             Some(v) => typed(&field.schema, v, replace_null),
@@ -308,13 +308,13 @@ fn decimal_from_payload(schema: &Schema, value: &Value) -> Result<Value> {
         }
         Value::Int(i) => BigDecimal::from(*i),
         Value::UInt(u) => BigDecimal::from(*u),
-        Value::BigInt(b) => BigDecimal::new(b.clone(), 0),
-        Value::Decimal(d) => d.clone(),
+        Value::BigInt(b) => BigDecimal::new((**b).clone(), 0),
+        Value::Decimal(d) => (**d).clone(),
         Value::Float(f) => BigDecimal::from_str(&format!("{f:?}"))
             .map_err(|e| Error::data(format!("decimal {f}: {e}")))?,
         other => return Err(mismatch("decimal", other)),
     };
-    Ok(Value::Decimal(decimal))
+    Ok(Value::Decimal(Box::new(decimal)))
 }
 
 fn bytes_from_base64(value: &Value) -> Result<Bytes> {
@@ -351,7 +351,7 @@ fn untyped(schema: &Schema, value: &Value) -> Result<Value> {
             None => value.clone(),
         },
         (_, Value::Map(map)) if schema.kind == SchemaType::Struct => {
-            let mut out = Map::with_capacity_and_hasher(map.len(), Default::default());
+            let mut out = Map::with_capacity(map.len());
             for field in &schema.fields {
                 let v = map.get(field.name.as_str()).unwrap_or(&Value::Null);
                 out.insert(field.name.as_str().into(), untyped(&field.schema, v)?);
@@ -473,7 +473,7 @@ mod tests {
         let data = conv.to_data("t", Some(text)).unwrap();
         assert_eq!(
             data.value,
-            Value::Decimal(BigDecimal::from_str("1234.56").unwrap())
+            Value::Decimal(Box::new(BigDecimal::from_str("1234.56").unwrap()))
         );
         let back = conv.from_data("t", &data).unwrap().unwrap();
         let again = conv.to_data("t", Some(&back)).unwrap();

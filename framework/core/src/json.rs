@@ -87,7 +87,7 @@ fn read_array(jiter: &mut Jiter<'_>, depth: usize) -> Parsed {
 const FIELDS_AT_ONCE: usize = 8;
 
 fn read_object(jiter: &mut Jiter<'_>, depth: usize) -> Parsed {
-    let mut map = Map::with_capacity_and_hasher(FIELDS_AT_ONCE, Default::default());
+    let mut map = Map::with_capacity(FIELDS_AT_ONCE);
     let mut key = jiter.known_object()?.map(CompactString::from);
     while let Some(k) = key {
         let peek = jiter.peek()?;
@@ -115,7 +115,7 @@ fn number_from_text(bytes: &[u8]) -> Parsed {
             return Ok(Value::UInt(u));
         }
         if let Ok(b) = BigInt::from_str(text) {
-            return Ok(Value::BigInt(b));
+            return Ok(Value::BigInt(Box::new(b)));
         }
     }
     let mantissa_is_zero = text
@@ -127,7 +127,7 @@ fn number_from_text(bytes: &[u8]) -> Parsed {
     match text.parse::<f64>() {
         Ok(f) if f.is_finite() && (f != 0.0 || mantissa_is_zero) => Ok(Value::Float(f)),
         _ => BigDecimal::from_str(text)
-            .map(Value::Decimal)
+            .map(|d| Value::Decimal(Box::new(d)))
             .map_err(|_| Failure::OutOfRange(text.to_owned())),
     }
 }

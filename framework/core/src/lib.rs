@@ -7,6 +7,7 @@ pub mod connector;
 pub mod converter;
 pub mod error;
 pub mod json;
+pub mod map;
 pub mod plugins;
 pub mod record;
 pub mod schema;

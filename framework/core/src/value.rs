@@ -7,7 +7,6 @@
 use bigdecimal::BigDecimal;
 use bytes::Bytes;
 use chrono::{DateTime, NaiveDate, Utc};
-use indexmap::IndexMap;
 use num_bigint::BigInt;
 
 /// Text of string values and map keys: a string that keeps up to 24 bytes inline, without
@@ -15,10 +14,7 @@ use num_bigint::BigInt;
 /// allocates once per long string instead of once per string.
 pub use compact_str::CompactString;
 
-/// A map that keeps the order in which keys were inserted. It hashes with foldhash, not
-/// the standard SipHash: building maps is the largest cost of decoding JSON, and foldhash
-/// keeps per-map random seeds, so hostile keys still cannot force collisions.
-pub type Map = IndexMap<CompactString, Value, foldhash::fast::RandomState>;
+pub use crate::map::Map;
 
 /// One value of a record's key, value or header.
 #[derive(Clone, Debug, PartialEq)]
@@ -31,10 +27,11 @@ pub enum Value {
     Int(i64),
     /// An unsigned integer above `i64::MAX` that fits 64 bits.
     UInt(u64),
-    /// An integer of any size, kept exact.
-    BigInt(BigInt),
+    /// An integer of any size, kept exact. Boxed, as the decimal is: they are rare, and
+    /// inline they would make every value twice as large.
+    BigInt(Box<BigInt>),
     /// A decimal of any precision, kept exact.
-    Decimal(BigDecimal),
+    Decimal(Box<BigDecimal>),
     /// A binary floating-point number.
     Float(f64),
     /// A UTF-8 string.
