@@ -32,6 +32,9 @@ impl BatchLimits {
     }
 }
 
+/// Most records a batch makes room for at once; a larger `batch.max.records` grows on.
+pub const RESERVE_MAX: usize = 8192;
+
 /// Records waiting to be written.
 #[derive(Default)]
 pub struct Batch {
@@ -42,10 +45,13 @@ pub struct Batch {
 }
 
 impl Batch {
-    /// Adds a record.
-    pub fn push(&mut self, record: Record) {
+    /// Adds a record. The first one makes room for a full batch (up to [`RESERVE_MAX`]),
+    /// because growing a vector of records by doubling copies each record again and again.
+    pub fn push(&mut self, record: Record, limits: &BatchLimits) {
         if self.records.is_empty() {
             self.opened = Some(Instant::now());
+            self.records
+                .reserve(limits.max_records.clamp(1, RESERVE_MAX));
         }
         self.bytes += record.size_hint();
         self.records.push(record);
