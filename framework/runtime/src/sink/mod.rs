@@ -11,7 +11,7 @@
 //! carries the assignment epoch it was read in, and a record read before its partition was
 //! (re)assigned is dropped, because the new assignment reads it again.
 //!
-//! Memory is bounded: the loop reads no more while a batch is written, at most two
+//! Memory is bounded: the loop reads no more while a batch is written, at most six
 //! chunks are in decoding, librdkafka's prefetch is capped by `queued.max.messages.kbytes`
 //! (64 MiB unless overridden), and while a transient sink failure is retried (exponential
 //! backoff with jitter, capped by `errors.retry.delay.max.ms`) every assigned partition is
@@ -80,8 +80,10 @@ const PARALLEL_FROM: usize = 64;
 /// Most messages read in one go before they are decoded.
 const CHUNK: usize = 256;
 
-/// Chunks being decoded while the loop reads the next one.
-const PIPELINE_DEPTH: usize = 3;
+/// Chunks being decoded while the loop reads the next one. Deep enough that a loop
+/// waiting for its oldest chunk finds a later one to decode itself (see
+/// [`decode_threads::help`]).
+const PIPELINE_DEPTH: usize = 6;
 
 /// A task's key and value converters. They are stateless, so chunks of records are
 /// decoded on the decode threads while the loop reads the next chunk.
@@ -198,6 +200,11 @@ pub struct SinkRunner {
     topics: TopicNames,
     active_topics: Arc<Mutex<BTreeSet<String>>>,
     seen_topics: FastSet<Arc<str>>,
+    /// The topic of the last record taken in.
+    last_topic: Option<Arc<str>>,
+    /// The last partition looked up in `assigned`, its assignment epoch, and the epoch
+    /// the lookup was made in.
+    last_owned: Option<(TopicPartition, u64, u64)>,
     /// The partitions owned, each with the assignment epoch it was (re)assigned in.
     assigned: FastMap<TopicPartition, u64>,
     /// Counts assignment changes. A record read in an epoch before its partition's
@@ -257,6 +264,8 @@ impl SinkRunner {
             topics: TopicNames::default(),
             active_topics,
             seen_topics: FastSet::default(),
+            last_topic: None,
+            last_owned: None,
             assigned: FastMap::default(),
             epoch: 0,
             paused: false,
@@ -388,9 +397,7 @@ impl SinkRunner {
             let Some((epoch, next)) = decoding.pop_front() else {
                 return Ok(());
             };
-            let chunk = next
-                .await
-                .map_err(|_| Error::fatal("decoding a chunk of records panicked"))?;
+            let chunk = decoded(next).await?;
             for decoded in chunk {
                 if self.batch.is_full(&self.limits) {
                     self.write_batch().await?;
@@ -449,9 +456,8 @@ impl SinkRunner {
         self.counts.read += 1;
         let origin = origin_of(&decoded).clone();
         if self
-            .assigned
-            .get(&origin.tp)
-            .is_none_or(|since| *since > epoch)
+            .owned_since(&origin.tp)
+            .is_none_or(|since| since > epoch)
         {
             // Read before its partition was revoked: its new owner reads it again.
             return Ok(());
@@ -465,7 +471,7 @@ impl SinkRunner {
         match self.chain.apply(record) {
             Ok(Some(record)) => {
                 lock(&self.tracker).in_flight(&origin.tp, origin.offset);
-                self.batch.push(record);
+                self.batch.push(record, &self.limits);
                 Ok(())
             }
             Ok(None) => {
@@ -496,8 +502,30 @@ impl SinkRunner {
         Ok(())
     }
 
+    /// The epoch `tp` was assigned in, if this task owns it. Records come in runs of one
+    /// partition, so the last answer is kept until the partition or the epoch changes.
+    fn owned_since(&mut self, tp: &TopicPartition) -> Option<u64> {
+        if let Some((last, since, epoch)) = &self.last_owned {
+            if *epoch == self.epoch && same_partition(last, tp) {
+                return Some(*since);
+            }
+        }
+        let since = *self.assigned.get(tp)?;
+        self.last_owned = Some((tp.clone(), since, self.epoch));
+        Some(since)
+    }
+
     fn note_topic(&mut self, topic: &Arc<str>) {
-        // The shared set is touched only when this task sees a topic for the first time.
+        // Topic names are shared, so most records are told apart by a pointer compare; the
+        // shared set is touched only when this task sees a topic for the first time.
+        if self
+            .last_topic
+            .as_ref()
+            .is_some_and(|t| Arc::ptr_eq(t, topic))
+        {
+            return;
+        }
+        self.last_topic = Some(topic.clone());
         if self.seen_topics.insert(topic.clone()) {
             lock(&self.active_topics).insert(topic.to_string());
         }
@@ -728,6 +756,27 @@ impl SinkRunner {
         self.commit().await;
         written
     }
+}
+
+/// The decoded chunk. While it is not ready, jobs waiting for a decode thread are run
+/// here (its own, if it has not started yet) instead of waiting idle.
+async fn decoded(mut next: tokio::sync::oneshot::Receiver<Vec<Decoded>>) -> Result<Vec<Decoded>> {
+    use tokio::sync::oneshot::error::TryRecvError;
+    let panicked = || Error::fatal("decoding a chunk of records panicked");
+    loop {
+        match next.try_recv() {
+            Ok(chunk) => return Ok(chunk),
+            Err(TryRecvError::Closed) => return Err(panicked()),
+            Err(TryRecvError::Empty) if decode_threads::help() => {}
+            Err(TryRecvError::Empty) => return next.await.map_err(|_| panicked()),
+        }
+    }
+}
+
+/// Whether two partitions are the same; topic names are shared, so a pointer compare
+/// usually settles it.
+fn same_partition(a: &TopicPartition, b: &TopicPartition) -> bool {
+    a.partition == b.partition && (Arc::ptr_eq(&a.topic, &b.topic) || a.topic == b.topic)
 }
 
 /// Frees a written batch on another thread: dropping a thousand value trees is a
