@@ -31,7 +31,12 @@ impl Progress {
 /// Offset progress of every partition a task owns.
 #[derive(Clone, Debug, Default)]
 pub struct OffsetTracker {
-    partitions: BTreeMap<TopicPartition, Progress>,
+    /// Sorted by partition. A sorted vector, not a tree, so that the partition of the last
+    /// call can be kept by position: records come in runs of one partition, and every
+    /// record passes through here twice.
+    partitions: Vec<(TopicPartition, Progress)>,
+    /// Position in `partitions` of the last partition looked up.
+    last: usize,
     /// Per partition, the lowest offset a stateful transform still holds.
     held: BTreeMap<TopicPartition, i64>,
 }
@@ -58,15 +63,41 @@ impl OffsetTracker {
     /// Changes the partition's progress, created on first use; the key is cloned only
     /// then, because this runs for every record.
     fn update(&mut self, tp: &TopicPartition, change: impl FnOnce(&mut Progress)) {
-        match self.partitions.get_mut(tp) {
-            Some(p) => change(p),
-            None => change(self.partitions.entry(tp.clone()).or_default()),
+        let i = match self.position(tp) {
+            Ok(i) => i,
+            Err(i) => {
+                self.partitions.insert(i, (tp.clone(), Progress::default()));
+                i
+            }
+        };
+        self.last = i;
+        change(&mut self.partitions[i].1);
+    }
+
+    /// Where `tp` is in `partitions`, or where it would go.
+    fn position(&self, tp: &TopicPartition) -> std::result::Result<usize, usize> {
+        match self.partitions.get(self.last) {
+            Some((last, _)) if last.partition == tp.partition && last.topic == tp.topic => {
+                Ok(self.last)
+            }
+            _ => self.partitions.binary_search_by(|(p, _)| p.cmp(tp)),
         }
+    }
+
+    fn progress(&self, tp: &TopicPartition) -> Option<&Progress> {
+        let i = self.position(tp).ok()?;
+        Some(&self.partitions[i].1)
+    }
+
+    fn progress_mut(&mut self, tp: &TopicPartition) -> Option<&mut Progress> {
+        let i = self.position(tp).ok()?;
+        self.last = i;
+        Some(&mut self.partitions[i].1)
     }
 
     /// The sink acknowledged a record (or it was sent to the dead-letter topic).
     pub fn acknowledged(&mut self, tp: &TopicPartition, offset: i64) {
-        if let Some(p) = self.partitions.get_mut(tp) {
+        if let Some(p) = self.progress_mut(tp) {
             // Acknowledgements come in batch order, so the offset is almost always in front.
             if let Some(i) = p.in_flight.iter().position(|o| *o == offset) {
                 p.in_flight.remove(i);
@@ -76,7 +107,9 @@ impl OffsetTracker {
 
     /// Forgets partitions that were revoked.
     pub fn remove(&mut self, tp: &TopicPartition) {
-        self.partitions.remove(tp);
+        if let Ok(i) = self.position(tp) {
+            self.partitions.remove(i);
+        }
         self.held.remove(tp);
     }
 
@@ -105,7 +138,7 @@ impl OffsetTracker {
     /// Notes that offsets were committed.
     pub fn committed(&mut self, offsets: &[(TopicPartition, i64)]) {
         for (tp, offset) in offsets {
-            if let Some(p) = self.partitions.get_mut(tp) {
+            if let Some(p) = self.progress_mut(tp) {
                 p.committed = Some(*offset);
             }
         }
@@ -113,7 +146,7 @@ impl OffsetTracker {
 
     /// The last committed offset of a partition.
     pub fn last_committed(&self, tp: &TopicPartition) -> Option<i64> {
-        self.partitions.get(tp).and_then(|p| p.committed)
+        self.progress(tp).and_then(|p| p.committed)
     }
 }
 
@@ -148,6 +181,23 @@ mod tests {
         assert_eq!(t.to_commit(), vec![(tp(0), 101)]);
         t.acknowledged(&tp(0), 101);
         assert_eq!(t.to_commit(), vec![(tp(0), 102)]);
+    }
+
+    #[test]
+    fn partitions_stay_apart_when_interleaved_and_removed() {
+        let mut t = OffsetTracker::new();
+        for o in 0..3 {
+            for p in [2, 0, 1] {
+                t.in_flight(&tp(p), o * 10 + p as i64);
+            }
+        }
+        t.acknowledged(&tp(1), 1);
+        t.remove(&tp(0));
+        t.handled(&tp(2), 40);
+        t.acknowledged(&tp(2), 2);
+        assert_eq!(t.to_commit(), vec![(tp(1), 11), (tp(2), 12)]);
+        t.in_flight(&tp(0), 7);
+        assert_eq!(t.to_commit(), vec![(tp(0), 7), (tp(1), 11), (tp(2), 12)]);
     }
 
     #[test]

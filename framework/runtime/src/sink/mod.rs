@@ -55,8 +55,9 @@ struct Raw {
     headers: Vec<Header>,
 }
 
-/// A record the converters could not read, with what the dead-letter topic needs.
-struct Undecodable {
+/// A record that failed before the sink (the converters could not read it, or a
+/// transform failed), with what the dead-letter topic needs.
+struct Failed {
     stage: Stage,
     origin: Arc<Origin>,
     headers: Vec<Header>,
@@ -64,7 +65,7 @@ struct Undecodable {
 }
 
 /// A record after the converters: decoded, or why not.
-type Decoded = std::result::Result<Record, Undecodable>;
+type Decoded = std::result::Result<Record, Failed>;
 
 fn origin_of(d: &Decoded) -> &Arc<Origin> {
     match d {
@@ -98,11 +99,11 @@ impl Converters {
         let topic = &o.tp.topic;
         let key = match self.key.to_data(topic, o.raw_key()) {
             Ok(k) => k,
-            Err(e) => return Err(raw.undecodable(Stage::KeyConverter, e)),
+            Err(e) => return Err(raw.failed(Stage::KeyConverter, e)),
         };
         let value = match self.value.to_data(topic, o.raw_value()) {
             Ok(v) => v,
-            Err(e) => return Err(raw.undecodable(Stage::ValueConverter, e)),
+            Err(e) => return Err(raw.failed(Stage::ValueConverter, e)),
         };
         Ok(Record {
             topic: o.tp.topic.clone(),
@@ -124,8 +125,8 @@ impl Converters {
 }
 
 impl Raw {
-    fn undecodable(self, stage: Stage, error: Error) -> Undecodable {
-        Undecodable {
+    fn failed(self, stage: Stage, error: Error) -> Failed {
+        Failed {
             stage,
             origin: self.origin,
             headers: self.headers,
@@ -453,37 +454,56 @@ impl SinkRunner {
     /// Takes in a decoded record read in `epoch`: through the transform chain into the
     /// batch, or to the error handler.
     async fn accept_decoded(&mut self, decoded: Decoded, epoch: u64) -> Result<()> {
+        match self.take_in(decoded, epoch) {
+            None => Ok(()),
+            Some(f) => self.reject(f.stage, &f.origin, &f.headers, &f.error).await,
+        }
+    }
+
+    /// The part of [`Self::accept_decoded`] that never waits, kept out of the async
+    /// function so that a record is not copied through its state on the way to the batch.
+    /// Returns the record if it failed.
+    fn take_in(&mut self, decoded: Decoded, epoch: u64) -> Option<Failed> {
         self.counts.read += 1;
-        let origin = origin_of(&decoded).clone();
+        let origin = origin_of(&decoded);
         if self
             .owned_since(&origin.tp)
             .is_none_or(|since| since > epoch)
         {
             // Read before its partition was revoked: its new owner reads it again.
-            return Ok(());
+            return None;
         }
         self.note_topic(&origin.tp.topic);
         let record = match decoded {
             Ok(r) => r,
-            Err(u) => return self.reject(u.stage, &origin, &u.headers, &u.error).await,
+            Err(f) => return Some(f),
         };
-        let headers = record.headers.clone();
+        if self.chain.is_empty() {
+            self.batch_in(record);
+            return None;
+        }
+        let (origin, headers) = (record.origin.clone(), record.headers.clone());
         match self.chain.apply(record) {
-            Ok(Some(record)) => {
-                lock(&self.tracker).in_flight(&origin.tp, origin.offset);
-                self.batch.push(record, &self.limits);
-                Ok(())
-            }
+            Ok(Some(record)) => self.batch_in(record),
             Ok(None) => {
                 self.counts.filtered += 1;
                 lock(&self.tracker).handled(&origin.tp, origin.offset);
-                Ok(())
             }
-            Err(e) => {
-                self.reject(Stage::Transformation, &origin, &headers, &e)
-                    .await
+            Err(error) => {
+                return Some(Failed {
+                    stage: Stage::Transformation,
+                    origin,
+                    headers,
+                    error,
+                })
             }
         }
+        None
+    }
+
+    fn batch_in(&mut self, record: Record) {
+        lock(&self.tracker).in_flight(&record.origin.tp, record.origin.offset);
+        self.batch.push(record, &self.limits);
     }
 
     /// Applies `errors.tolerance` to a record that failed before reaching the sink.
