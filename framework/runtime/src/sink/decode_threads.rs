@@ -30,35 +30,13 @@ fn start() -> Option<Channel> {
         let rx = rx.clone();
         let spawned = std::thread::Builder::new()
             .name(format!("sluice-decode-{i}"))
-            .spawn(move || {
-                lower_priority();
-                rx.iter().for_each(run_caught)
-            });
+            .spawn(move || rx.iter().for_each(run_caught));
         match spawned {
             Ok(_) => started += 1,
             Err(e) => tracing::warn!(error = %e, "decode thread not started"),
         }
     }
     (started > 0).then_some((tx, rx))
-}
-
-/// How much lower than the loops' the decode threads' scheduling priority is (a nice
-/// value). A task loop is serial and decoding is not: when the cores are busy, a loop that
-/// waits for a core holds up every decode thread behind it, so the loops go first (as
-/// databases lower their compaction threads). Decoding still gets every idle cycle.
-const NICER_BY: libc::c_int = 5;
-
-fn lower_priority() {
-    // SAFETY: plain system calls on the calling thread; on Linux the nice value is per
-    // thread, so this changes only this decode thread.
-    let result = unsafe {
-        let tid = libc::gettid() as libc::id_t;
-        let now = libc::getpriority(libc::PRIO_PROCESS, tid);
-        libc::setpriority(libc::PRIO_PROCESS, tid, now + NICER_BY)
-    };
-    if result != 0 {
-        tracing::debug!("decode thread keeps the loops' priority");
-    }
 }
 
 /// Runs a job, keeping the thread alive if it panics: the job's result channel is then
