@@ -300,6 +300,7 @@ fn drain_bare(args: &DrainArgs) -> Result<DrainResult, String> {
         .set("fetch.wait.max.ms", args.fetch_wait_ms.to_string())
         // The same fetch settings as Sluice's consumers, so only the framework differs.
         .set("fetch.queue.backoff.ms", "50")
+        .set("queued.max.messages.kbytes", "16384")
         .create()
         .map_err(|e| format!("consumer: {e}"))?;
     consumer

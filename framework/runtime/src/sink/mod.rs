@@ -13,7 +13,7 @@
 //!
 //! Memory is bounded: the loop reads no more while a batch is written, at most six
 //! chunks are in decoding, librdkafka's prefetch is capped by `queued.max.messages.kbytes`
-//! (64 MiB unless overridden), and while a transient sink failure is retried (exponential
+//! (16 MiB unless overridden), and while a transient sink failure is retried (exponential
 //! backoff with jitter, capped by `errors.retry.delay.max.ms`) every assigned partition is
 //! paused and the consumer keeps being polled so that the group membership and rebalances
 //! stay alive.
