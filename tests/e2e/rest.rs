@@ -52,6 +52,11 @@ async fn connector_lifecycle_endpoints() {
         call("GET", &format!("{u}/connectors"), None).await.body,
         json!(["s1"])
     );
+    // A trailing slash names the same resource, as in Kafka Connect.
+    let slashed = call("GET", &format!("{u}/connectors/"), None).await;
+    assert_eq!((slashed.status, slashed.body), (200, json!(["s1"])));
+    let slashed = call("GET", &format!("{u}/connectors/s1/config/"), None).await;
+    assert_eq!(slashed.body["connector.class"], "file-sink");
     let info = call("GET", &format!("{u}/connectors/s1"), None).await;
     assert_eq!(info.body["config"]["topics"], topic.as_str());
     let config = call("GET", &format!("{u}/connectors/s1/config"), None).await;

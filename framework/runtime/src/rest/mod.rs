@@ -114,13 +114,16 @@ async fn method_not_allowed() -> ApiError {
     }
 }
 
-/// Serves the API on `listener` until `shutdown` completes.
+/// Serves the API on `listener` until `shutdown` completes. A trailing slash is dropped
+/// before routing, so `/connectors/` is `/connectors`, as Kafka Connect answers it.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
+    let app = tower_http::normalize_path::NormalizePath::trim_trailing_slash(router(state));
+    let app = axum::ServiceExt::<axum::extract::Request>::into_make_service(app);
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
 }
