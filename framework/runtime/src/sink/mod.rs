@@ -22,12 +22,9 @@ use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use bytes::Bytes;
 use futures::FutureExt;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
-use rdkafka::message::{BorrowedMessage, Message};
 use sluice_core::connector::{ConnectorPlugin, SinkTask, WriteOutcome};
-use sluice_core::converter::Converter;
 use sluice_core::plugins::Plugins;
 use sluice_core::transform::Chain;
 use sluice_core::{Error, Fault, Header, Origin, Record, Result, TopicPartition};
@@ -44,35 +41,11 @@ use crate::task::TaskEnv;
 pub mod batch;
 pub mod context;
 mod decode_threads;
+mod records;
 
 use batch::{Batch, BatchLimits};
 use context::{commit_list, AssignmentChange, SinkContext};
-
-/// A record as read, before decoding.
-struct Raw {
-    origin: Arc<Origin>,
-    timestamp: Option<i64>,
-    headers: Vec<Header>,
-}
-
-/// A record that failed before the sink (the converters could not read it, or a
-/// transform failed), with what the dead-letter topic needs.
-struct Failed {
-    stage: Stage,
-    origin: Arc<Origin>,
-    headers: Vec<Header>,
-    error: Error,
-}
-
-/// A record after the converters: decoded, or why not.
-type Decoded = std::result::Result<Record, Failed>;
-
-fn origin_of(d: &Decoded) -> &Arc<Origin> {
-    match d {
-        Ok(r) => &r.origin,
-        Err(u) => &u.origin,
-    }
-}
+use records::{origin_of, to_raw, Converters, Decoded, Failed, Raw, TopicNames};
 
 /// Below this many messages a chunk is decoded on the loop's own thread (and a written
 /// batch freed there): handing a few records to another thread costs more than it saves.
@@ -86,87 +59,12 @@ const CHUNK: usize = 256;
 /// [`decode_threads::help`]).
 const PIPELINE_DEPTH: usize = 6;
 
-/// A task's key and value converters. They are stateless, so chunks of records are
-/// decoded on the decode threads while the loop reads the next chunk.
-struct Converters {
-    key: Arc<dyn Converter>,
-    value: Arc<dyn Converter>,
-}
-
-impl Converters {
-    fn decode(&self, raw: Raw) -> Decoded {
-        let o = &raw.origin;
-        let topic = &o.tp.topic;
-        let key = match self.key.to_data(topic, o.raw_key()) {
-            Ok(k) => k,
-            Err(e) => return Err(raw.failed(Stage::KeyConverter, e)),
-        };
-        let value = match self.value.to_data(topic, o.raw_value()) {
-            Ok(v) => v,
-            Err(e) => return Err(raw.failed(Stage::ValueConverter, e)),
-        };
-        Ok(Record {
-            topic: o.tp.topic.clone(),
-            partition: o.tp.partition,
-            offset: o.offset,
-            timestamp: raw.timestamp,
-            key_schema: key.schema,
-            key: key.value,
-            value_schema: value.schema,
-            value: value.value,
-            headers: raw.headers,
-            origin: raw.origin,
-        })
-    }
-
-    fn decode_chunk(&self, raws: Vec<Raw>) -> Vec<Decoded> {
-        raws.into_iter().map(|r| self.decode(r)).collect()
-    }
-}
-
-impl Raw {
-    fn failed(self, stage: Stage, error: Error) -> Failed {
-        Failed {
-            stage,
-            origin: self.origin,
-            headers: self.headers,
-            error,
-        }
-    }
-}
-
 /// A hash set with a fast hasher: the loop looks up every record's partition. The keys
 /// are names the broker assigned to this task, not attacker-chosen input.
 type FastSet<T> = HashSet<T, foldhash::fast::RandomState>;
 
 /// A hash map with a fast hasher, for the same reason as [`FastSet`].
 type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
-
-/// Topic names, shared: every record of a topic points at one name.
-#[derive(Default)]
-struct TopicNames {
-    /// The name of the previous record's topic; most records repeat it.
-    last: Option<Arc<str>>,
-    all: FastMap<String, Arc<str>>,
-}
-
-impl TopicNames {
-    fn intern(&mut self, name: &str) -> Arc<str> {
-        if let Some(last) = self.last.as_ref().filter(|l| &***l == name) {
-            return last.clone();
-        }
-        let shared = match self.all.get(name) {
-            Some(t) => t.clone(),
-            None => {
-                let t: Arc<str> = Arc::from(name);
-                self.all.insert(name.to_owned(), t.clone());
-                t
-            }
-        };
-        self.last = Some(shared.clone());
-        shared
-    }
-}
 
 /// What woke the loop.
 enum Wake {
@@ -526,7 +424,7 @@ impl SinkRunner {
     /// partition, so the last answer is kept until the partition or the epoch changes.
     fn owned_since(&mut self, tp: &TopicPartition) -> Option<u64> {
         if let Some((last, since, epoch)) = &self.last_owned {
-            if *epoch == self.epoch && same_partition(last, tp) {
+            if *epoch == self.epoch && last == tp {
                 return Some(*since);
             }
         }
@@ -793,12 +691,6 @@ async fn decoded(mut next: tokio::sync::oneshot::Receiver<Vec<Decoded>>) -> Resu
     }
 }
 
-/// Whether two partitions are the same; topic names are shared, so a pointer compare
-/// usually settles it.
-fn same_partition(a: &TopicPartition, b: &TopicPartition) -> bool {
-    a.partition == b.partition && (Arc::ptr_eq(&a.topic, &b.topic) || a.topic == b.topic)
-}
-
 /// Frees a written batch on another thread: dropping a thousand value trees is a
 /// noticeable share of the loop's time, and nothing needs to wait for it.
 fn release(records: Vec<Record>) {
@@ -829,87 +721,6 @@ fn pseudo_random() -> f64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.subsec_nanos());
     f64::from(nanos % 1000) / 1000.0
-}
-
-/// Copies a consumed message into an owned record-to-be; see [`usable`] for errors.
-fn to_raw(
-    message: rdkafka::error::KafkaResult<BorrowedMessage<'_>>,
-    topics: &mut TopicNames,
-) -> Result<Option<Raw>> {
-    Ok(usable(message)?.map(|m| {
-        let topic = topics.intern(m.topic());
-        copy_message(&m, topic)
-    }))
-}
-
-/// The message, if the poll returned one. A consumer error is logged and skipped
-/// (librdkafka recovers from it: a topic not created yet, a broker down) unless
-/// librdkafka calls it fatal.
-fn usable(
-    message: rdkafka::error::KafkaResult<BorrowedMessage<'_>>,
-) -> Result<Option<BorrowedMessage<'_>>> {
-    match message {
-        Ok(m) => Ok(Some(m)),
-        Err(e @ rdkafka::error::KafkaError::MessageConsumptionFatal(_)) => {
-            Err(Error::fatal(format!("consumer: {e}")))
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "consumer error; continuing");
-            Ok(None)
-        }
-    }
-}
-
-/// Copies a message's coordinates, bytes and headers out of librdkafka's buffers.
-fn copy_message(m: &BorrowedMessage<'_>, topic: Arc<str>) -> Raw {
-    let headers = if m.headers().is_some() {
-        read_headers(m)
-    } else {
-        Vec::new()
-    };
-    let tp = TopicPartition {
-        topic,
-        partition: m.partition(),
-    };
-    let origin = Origin::new(tp, m.offset(), m.key(), m.payload());
-    Raw {
-        origin: Arc::new(origin),
-        timestamp: m.timestamp().to_millis(),
-        headers,
-    }
-}
-
-/// Copies a message's headers. Header keys are read through librdkafka directly, because
-/// rdkafka's safe accessor panics on a key that is not UTF-8; here such a key is kept
-/// with replacement characters instead.
-fn read_headers(m: &BorrowedMessage<'_>) -> Vec<Header> {
-    use rdkafka::bindings as rd;
-    let mut out = Vec::new();
-    let mut headers: *mut rd::rd_kafka_headers_t = std::ptr::null_mut();
-    // SAFETY: the message pointer is valid while `m` borrows it; librdkafka keeps the
-    // headers owned by the message and only lends us pointers into them, which we copy
-    // before `m` goes away.
-    unsafe {
-        let ok = rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR;
-        if rd::rd_kafka_message_headers(m.ptr(), &mut headers) != ok {
-            return out;
-        }
-        for idx in 0.. {
-            let (mut name, mut value, mut size) = (std::ptr::null(), std::ptr::null(), 0usize);
-            let err = rd::rd_kafka_header_get_all(headers, idx, &mut name, &mut value, &mut size);
-            if err != rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR || name.is_null() {
-                break;
-            }
-            let key = std::ffi::CStr::from_ptr(name)
-                .to_string_lossy()
-                .into_owned();
-            let value = (!value.is_null())
-                .then(|| std::slice::from_raw_parts(value.cast::<u8>(), size))
-                .map(Bytes::copy_from_slice);
-            out.push(Header { key, value });
-        }
-    }
-    out
 }
 
 #[cfg(test)]
