@@ -101,9 +101,9 @@ pub struct SinkRunner {
     seen_topics: FastSet<Arc<str>>,
     /// The topic of the last record taken in.
     last_topic: Option<Arc<str>>,
-    /// The last partition looked up in `assigned`, its assignment epoch, and the epoch
-    /// the lookup was made in.
-    last_owned: Option<(TopicPartition, u64, u64)>,
+    /// The last partition looked up in `assigned`, with its assignment epoch; cleared
+    /// whenever the assignment changes.
+    last_owned: Option<(TopicPartition, u64)>,
     /// The partitions owned, each with the assignment epoch it was (re)assigned in.
     assigned: FastMap<TopicPartition, u64>,
     /// Counts assignment changes. A record read in an epoch before its partition's
@@ -421,15 +421,13 @@ impl SinkRunner {
     }
 
     /// The epoch `tp` was assigned in, if this task owns it. Records come in runs of one
-    /// partition, so the last answer is kept until the partition or the epoch changes.
+    /// partition, so the last answer is kept until the partition or the assignment changes.
     fn owned_since(&mut self, tp: &TopicPartition) -> Option<u64> {
-        if let Some((last, since, epoch)) = &self.last_owned {
-            if *epoch == self.epoch && last == tp {
-                return Some(*since);
-            }
+        if let Some((_, since)) = self.last_owned.as_ref().filter(|(last, _)| last == tp) {
+            return Some(*since);
         }
         let since = *self.assigned.get(tp)?;
-        self.last_owned = Some((tp.clone(), since, self.epoch));
+        self.last_owned = Some((tp.clone(), since));
         Some(since)
     }
 
@@ -613,6 +611,7 @@ impl SinkRunner {
         let changes = self.consumer.context().take_changes();
         for change in changes {
             self.epoch += 1;
+            self.last_owned = None;
             match change {
                 AssignmentChange::Assigned(tps) => {
                     let epoch = self.epoch;

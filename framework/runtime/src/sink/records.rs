@@ -33,7 +33,7 @@ pub(super) type Decoded = std::result::Result<Record, Failed>;
 pub(super) fn origin_of(d: &Decoded) -> &Arc<Origin> {
     match d {
         Ok(r) => &r.origin,
-        Err(u) => &u.origin,
+        Err(f) => &f.origin,
     }
 }
 
