@@ -193,3 +193,91 @@ async fn sigterm_mid_stream_duplicates_nothing() {
         .collect();
     assert_eq!(seen.into_iter().collect::<BTreeSet<_>>(), expected);
 }
+
+/// With the broker gone, SIGTERM still stops the worker within its shutdown timeout: the
+/// last offset commit and the consumer's leave of the group are given up after
+/// `offset.flush.timeout.ms` instead of being waited for until the broker returns.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_with_the_broker_gone_gives_up_the_last_commit() {
+    // No periodic commit before the stop: the stop's commit is the one pending. The
+    // records were written, so only their commit is lost; the next run reads them again.
+    let log = stop_with_the_broker_gone("600000", BrokerProcess::kill).await;
+    assert!(
+        log.contains("offset commit did not finish in time"),
+        "the lost commit is logged; log:\n{log}"
+    );
+}
+
+/// As above, with every offset committed before the broker stopped answering: nothing is
+/// left to commit, and leaving the group is what waits for the coordinator.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_with_the_broker_hung_gives_up_leaving_the_group() {
+    let log = stop_with_the_broker_gone("200", BrokerProcess::freeze).await;
+    assert!(
+        !log.contains("offset commit did not finish"),
+        "every offset was committed before the stop; log:\n{log}"
+    );
+    assert!(
+        log.contains("consumer did not leave the group in time"),
+        "the abandoned close is logged; log:\n{log}"
+    );
+}
+
+/// Runs a file sink on a broker of its own until 20 records are written (and, with a short
+/// `flush_interval_ms`, committed), takes the broker away with `fault`, sends SIGTERM and
+/// checks that the worker exits 0 within the shutdown timeout. Returns the worker's log.
+async fn stop_with_the_broker_gone(
+    flush_interval_ms: &str,
+    fault: fn(&mut BrokerProcess),
+) -> String {
+    const SHUTDOWN: Duration = Duration::from_secs(3);
+    let dir = tempfile::tempdir().unwrap();
+    let mut broker = BrokerProcess::start().await;
+    let topic = unique("gone");
+    let out = dir.path().join("out.jsonl");
+    create_topic_at(&broker.bootstrap, &topic, 1).await;
+    let values: Vec<Vec<u8>> = (0..20)
+        .map(|i| format!("{{\"id\":{i}}}").into_bytes())
+        .collect();
+    let records: Vec<ToProduce<'_>> = values.iter().map(|v| (0, None, Some(&v[..]))).collect();
+    let produced = produce_at(&broker.bootstrap, &topic, &records).await;
+    let shutdown_ms = SHUTDOWN.as_millis().to_string();
+    let mut worker = WorkerProcess::start(
+        dir.path(),
+        &["worker"],
+        &[
+            ("bootstrap.servers", &broker.bootstrap),
+            ("offset.flush.interval.ms", flush_interval_ms),
+            ("offset.flush.timeout.ms", "1000"),
+            ("task.shutdown.graceful.timeout.ms", &shutdown_ms),
+        ],
+    )
+    .await;
+    let created = call(
+        "PUT",
+        &format!("{}/connectors/{topic}/config", worker.url),
+        Some(file_sink(&topic, &out)),
+    )
+    .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    wait_lines(&out, 20).await;
+    if flush_interval_ms.parse::<u64>().unwrap() < 1_000 {
+        let group = format!("connect-{topic}");
+        let end = produced[&0].last().unwrap() + 1;
+        wait_commit_at(&broker.bootstrap, &group, &topic, 0, end).await;
+    }
+
+    fault(&mut broker);
+    let asked = std::time::Instant::now();
+    let status = worker.signal(libc::SIGTERM);
+    let took = asked.elapsed();
+    let log = worker.log_text();
+    assert_eq!(status.code(), Some(0), "SIGTERM exits 0; log:\n{log}");
+    // The shutdown timeout bounds the task's stop; the rest is the process winding down.
+    assert!(
+        took < SHUTDOWN + Duration::from_secs(5),
+        "stopping took {took:?}; log:\n{log}"
+    );
+    assert_eq!(json_lines(&out).len(), 20);
+    log
+}

@@ -47,8 +47,13 @@ pub fn unique(prefix: &str) -> String {
 
 /// Creates a topic.
 pub async fn create_topic(topic: &str, partitions: i32) {
+    create_topic_at(&bootstrap(), topic, partitions).await
+}
+
+/// Creates a topic on the broker at `bootstrap`.
+pub async fn create_topic_at(bootstrap: &str, topic: &str, partitions: i32) {
     let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap())
+        .set("bootstrap.servers", bootstrap)
         .create()
         .expect("admin client");
     let results = admin
@@ -66,8 +71,17 @@ pub async fn create_topic(topic: &str, partitions: i32) {
 /// Produces records and returns, per partition, the offsets the broker assigned (in order).
 /// `records` are (partition, key, value); a `None` value is a tombstone.
 pub async fn produce(topic: &str, records: &[ToProduce<'_>]) -> BTreeMap<i32, Vec<i64>> {
+    produce_at(&bootstrap(), topic, records).await
+}
+
+/// [`produce`] to the broker at `bootstrap`.
+pub async fn produce_at(
+    bootstrap: &str,
+    topic: &str,
+    records: &[ToProduce<'_>],
+) -> BTreeMap<i32, Vec<i64>> {
     let producer: FutureProducer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap())
+        .set("bootstrap.servers", bootstrap)
         .set("enable.idempotence", "true")
         // tansu 0.6 cannot resume a consumer from an offset inside a batch (it skips to the
         // next batch), so every test record is its own batch. Real Kafka needs no such care.
@@ -126,8 +140,18 @@ pub async fn produce_json(
 
 /// The committed offsets of a consumer group on `topic`'s partitions (absent: none).
 pub fn committed(group: &str, topic: &str, partitions: i32) -> BTreeMap<i32, i64> {
+    committed_at(&bootstrap(), group, topic, partitions)
+}
+
+/// [`committed`] on the broker at `bootstrap`.
+pub fn committed_at(
+    bootstrap: &str,
+    group: &str,
+    topic: &str,
+    partitions: i32,
+) -> BTreeMap<i32, i64> {
     let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap())
+        .set("bootstrap.servers", bootstrap)
         .set("group.id", group)
         .create()
         .expect("consumer");
@@ -216,9 +240,21 @@ pub async fn wait_lines(path: &Path, n: usize) {
 
 /// Waits (20 s at most) until `group` has committed `offset` on partition `partition` of `topic`.
 pub async fn wait_commit(group: &str, topic: &str, partition: i32, offset: i64) {
+    wait_commit_at(&bootstrap(), group, topic, partition, offset).await
+}
+
+/// [`wait_commit`] on the broker at `bootstrap`.
+pub async fn wait_commit_at(
+    bootstrap: &str,
+    group: &str,
+    topic: &str,
+    partition: i32,
+    offset: i64,
+) {
     let what = format!("{group} to commit {offset} on {topic}/{partition}");
     wait_for(&what, Duration::from_secs(20), async || {
-        (committed(group, topic, partition + 1).get(&partition) == Some(&offset)).then_some(())
+        let now = committed_at(bootstrap, group, topic, partition + 1);
+        (now.get(&partition) == Some(&offset)).then_some(())
     })
     .await
 }
@@ -318,6 +354,7 @@ impl WorkerProcess {
             ),
             ("consumer.fetch.wait.max.ms".to_owned(), "20".to_owned()),
         ];
+        overrides.retain(|(k, _)| !extra.iter().any(|(e, _)| e == k));
         overrides.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         std::fs::write(
             &worker_file,
@@ -376,6 +413,54 @@ impl Drop for WorkerProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// A broker of the test's own (`sluice broker`, in memory), for tests that stop it.
+pub struct BrokerProcess {
+    child: Child,
+    /// Its `host:port`.
+    pub bootstrap: String,
+}
+
+impl BrokerProcess {
+    /// Starts a broker on a free port and waits until it accepts connections.
+    pub async fn start() -> Self {
+        let bootstrap = format!("127.0.0.1:{}", free_port());
+        let child = Command::new(sluice_bin())
+            .args(["broker", "--listen", &bootstrap])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start sluice broker");
+        let addr = bootstrap.clone();
+        wait_for(
+            &format!("broker at {addr}"),
+            Duration::from_secs(30),
+            async || tokio::net::TcpStream::connect(&addr).await.ok(),
+        )
+        .await;
+        Self { child, bootstrap }
+    }
+
+    /// Stops the broker without closing its connections, as a hung host or a network
+    /// partition would: requests get no answer at all.
+    pub fn freeze(&mut self) {
+        // SAFETY: kill only sends a signal to our own child.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGSTOP) };
+    }
+
+    /// Kills the broker at once, as a crash would.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for BrokerProcess {
+    fn drop(&mut self) {
+        self.kill();
     }
 }
 

@@ -4,6 +4,7 @@
 //! Keys Sluice reads: `bootstrap.servers`, `listeners` (or `rest.port`),
 //! `rest.advertised.host.name`,
 //! `key.converter` / `value.converter` and their `.schemas.enable`, `offset.flush.interval.ms`,
+//! `offset.flush.timeout.ms`,
 //! `offset.storage.file.filename`, `config.storage.file.filename`,
 //! `task.shutdown.graceful.timeout.ms`,
 //! and every `consumer.*` / `producer.*` / `admin.*` key, passed to the Kafka clients.
@@ -129,6 +130,12 @@ impl WorkerConfig {
     /// How often offsets are committed (Kafka Connect's `offset.flush.interval.ms`).
     pub fn offset_flush_interval(&self) -> Result<Duration> {
         self.millis("offset.flush.interval.ms", 10_000)
+    }
+
+    /// How long one offset commit may take (Kafka Connect's `offset.flush.timeout.ms`,
+    /// 5 s by default). A commit still unanswered then is given up for this round.
+    pub fn offset_flush_timeout(&self) -> Result<Duration> {
+        self.millis("offset.flush.timeout.ms", 5_000)
     }
 
     /// How long a task gets to stop gracefully.

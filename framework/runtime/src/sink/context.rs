@@ -115,7 +115,9 @@ impl ConsumerContext for SinkContext {
             .into_iter()
             .filter(|(tp, _)| revoked.contains(tp))
             .collect();
-        if !offsets.is_empty() {
+        // Lost partitions (the session expired) already belong to someone else, and
+        // with the coordinator unreachable the commit would wait for it in vain.
+        if !offsets.is_empty() && !consumer.assignment_lost() {
             match consumer.commit(&commit_list(&offsets), CommitMode::Sync) {
                 Ok(()) => tracker.committed(&offsets),
                 Err(e) => {

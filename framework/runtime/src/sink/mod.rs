@@ -23,7 +23,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::FutureExt;
-use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use rdkafka::consumer::Consumer;
 use sluice_core::connector::{ConnectorPlugin, SinkTask, WriteOutcome};
 use sluice_core::plugins::Plugins;
 use sluice_core::transform::Chain;
@@ -39,11 +39,13 @@ use crate::stores::memory::lock;
 use crate::task::TaskEnv;
 
 pub mod batch;
+mod bounded;
 pub mod context;
 mod decode_threads;
 mod records;
 
 use batch::{Batch, BatchLimits};
+use bounded::{Commit, TaskConsumer};
 use context::{commit_list, AssignmentChange, SinkContext};
 use records::{origin_of, to_raw, Converters, Decoded, Failed, Raw, TopicNames};
 
@@ -85,7 +87,10 @@ struct Counts {
 /// A running sink task.
 pub struct SinkRunner {
     env: TaskEnv,
-    consumer: StreamConsumer<SinkContext>,
+    consumer: TaskConsumer,
+    /// How long an offset commit, or leaving the group at the end, may take
+    /// (`offset.flush.timeout.ms`): each is one round trip to the group coordinator.
+    commit_timeout: Duration,
     tracker: Arc<Mutex<OffsetTracker>>,
     task: Box<dyn SinkTask>,
     chain: Chain,
@@ -141,6 +146,7 @@ impl SinkRunner {
         let consumer = config
             .create_with_context(context)
             .map_err(|e| Error::config(format!("consumer: {e}")))?;
+        let commit_timeout = env.worker.offset_flush_timeout()?;
         let retry_max = settings
             .get("errors.retry.delay.max.ms")
             .and_then(|v| v.trim().parse().ok())
@@ -156,7 +162,8 @@ impl SinkRunner {
             limits: BatchLimits::from_settings(settings)?,
             retry_delay_max: Duration::from_millis(retry_max),
             env,
-            consumer,
+            consumer: TaskConsumer::new(consumer),
+            commit_timeout,
             tracker,
             batch: Batch::default(),
             stash: VecDeque::new(),
@@ -193,6 +200,14 @@ impl SinkRunner {
         if let Err(e) = result {
             tracing::error!(error = %e, "task failed");
             self.env.status.fail(e.to_string());
+        }
+        let limit = self.commit_timeout;
+        if !self.consumer.close(limit).await {
+            tracing::warn!(
+                timeout = ?limit,
+                "consumer did not leave the group in time; its partitions move to other \
+                 members when its session expires"
+            );
         }
     }
 
@@ -652,15 +667,21 @@ impl SinkRunner {
             tracing::warn!(error = %e, "sink flush failed; commit skipped");
             return;
         }
-        let list = commit_list(&offsets);
-        match blocking_call(|| self.consumer.commit(&list, CommitMode::Sync)) {
-            Ok(()) => {
+        let limit = self.commit_timeout;
+        match self.consumer.commit(commit_list(&offsets), limit).await {
+            Commit::Done => {
                 lock(&self.tracker).committed(&offsets);
                 tracing::debug!(partitions = offsets.len(), "offsets committed");
             }
-            Err(e) => {
-                tracing::warn!(error = %e, "offset commit failed")
-            }
+            Commit::Failed(e) => tracing::warn!(error = %e, "offset commit failed"),
+            Commit::TimedOut => tracing::warn!(
+                timeout = ?limit,
+                partitions = offsets.len(),
+                "offset commit did not finish in time; records after the last commit \
+                 will be read again unless it still lands"
+            ),
+            Commit::Busy => tracing::warn!("offset commit skipped: the last one has not returned"),
+            Commit::NoThread => tracing::warn!("offset commit could not be started"),
         }
     }
 
@@ -695,15 +716,6 @@ async fn decoded(mut next: tokio::sync::oneshot::Receiver<Vec<Decoded>>) -> Resu
 fn release(records: Vec<Record>) {
     if records.len() >= PARALLEL_FROM {
         decode_threads::run(move || drop(records));
-    }
-}
-
-/// Runs a blocking librdkafka call. On a multi-threaded runtime the worker thread first
-/// hands its queued tasks to the others, so nothing waits behind the call.
-fn blocking_call<T>(f: impl FnOnce() -> T) -> T {
-    match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
-        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
-        _ => f(),
     }
 }
 
