@@ -100,6 +100,8 @@ async fn tolerated_records_go_to_the_dead_letter_topic_with_context_headers() {
     config["errors.tolerance"] = json!("all");
     config["errors.deadletterqueue.topic.name"] = json!(dlq);
     config["errors.deadletterqueue.context.headers.enable"] = json!("true");
+    config["errors.log.enable"] = json!("true");
+    config["errors.log.include.messages"] = json!("true");
     let url = format!("{}/connectors/br14-all/config", worker.url);
     assert_eq!(call("PUT", &url, Some(config)).await.status, 201);
 
@@ -141,6 +143,25 @@ async fn tolerated_records_go_to_the_dead_letter_topic_with_context_headers() {
     )
     .await;
     assert!(all_tasks(&status.body, "RUNNING"), "{}", status.body);
+
+    // errors.log.enable logs each skipped record; include.messages adds its bytes as text.
+    let log = worker.log_text();
+    let skipped: Vec<&str> = log.lines().filter(|l| l.contains("record skipped")).collect();
+    assert_eq!(skipped.len(), 2, "{log}");
+    assert!(
+        skipped[0].contains(&format!("record={topic}/p0@1"))
+            && skipped[0].contains("stage=\"VALUE_CONVERTER\"")
+            && skipped[0].contains(r#"value={"ts":2,"line_desc":"bad \u12"}"#),
+        "{}",
+        skipped[0]
+    );
+    assert!(
+        skipped[1].contains(&format!("record={topic}/p0@2"))
+            && skipped[1].contains("value=not json")
+            && skipped[1].contains("key=null"),
+        "{}",
+        skipped[1]
+    );
 }
 
 /// A bad record deep in a backlog: the records before it arrive in chunks that are decoded

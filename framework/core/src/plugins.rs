@@ -354,7 +354,7 @@ pub fn common_def() -> ConfigDef {
                 "errors.log.include.messages",
                 Boolean,
                 "false",
-                "Log coordinates.",
+                "Also log the key and value of each skipped record (their first KiB).",
             )
             .group(ERRORS),
         )

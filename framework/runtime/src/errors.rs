@@ -2,7 +2,8 @@
 //!
 //! Kafka Connect's settings and header names: with `errors.tolerance=none` the first bad
 //! record fails the task, naming the record and the stage; with `all` it is skipped, logged
-//! when `errors.log.enable=true`, and its original bytes go to
+//! when `errors.log.enable=true` (with its key and value as text when
+//! `errors.log.include.messages=true`), and its original bytes go to
 //! `errors.deadletterqueue.topic.name` when that is set. With
 //! `errors.deadletterqueue.context.headers.enable=true` the dead-letter record carries
 //! `__connect.errors.*` headers naming the original coordinates, the stage and the error. A
@@ -49,8 +50,13 @@ impl Stage {
 pub struct ErrorHandler {
     tolerate: bool,
     log: bool,
+    log_messages: bool,
     dlq: Option<DeadLetterQueue>,
 }
+
+/// At most this many bytes of a skipped record's key or value are logged: enough to
+/// recognise the record, not enough to flood the log with one large record.
+const LOGGED_BYTES: usize = 1024;
 
 /// Where skipped records go.
 struct DeadLetterQueue {
@@ -103,6 +109,7 @@ impl ErrorHandler {
         Ok(Self {
             tolerate,
             log: flag("errors.log.enable"),
+            log_messages: flag("errors.log.include.messages"),
             dlq,
         })
     }
@@ -129,7 +136,11 @@ impl ErrorHandler {
                 ),
             });
         }
-        if self.log {
+        if self.log && self.log_messages {
+            tracing::warn!(record = %coordinates, stage = stage.as_str(),
+                error = %error.message, key = %shown(origin.raw_key()),
+                value = %shown(origin.raw_value()), "record skipped");
+        } else if self.log {
             tracing::warn!(record = %coordinates,
                 stage = stage.as_str(), error = %error.message, "record skipped");
         }
@@ -137,6 +148,20 @@ impl ErrorHandler {
             dlq.send(env, stage, origin, headers, error).await?;
         }
         Ok(())
+    }
+}
+
+/// A record's key or value for the log: `null`, or its text (bytes that are not UTF-8
+/// replaced), cut after [`LOGGED_BYTES`] with the full length noted.
+fn shown(bytes: Option<&[u8]>) -> String {
+    let Some(bytes) = bytes else {
+        return "null".to_owned();
+    };
+    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(LOGGED_BYTES)]);
+    if bytes.len() > LOGGED_BYTES {
+        format!("{text}... ({} bytes)", bytes.len())
+    } else {
+        text.into_owned()
     }
 }
 
