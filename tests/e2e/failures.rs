@@ -146,7 +146,10 @@ async fn tolerated_records_go_to_the_dead_letter_topic_with_context_headers() {
 
     // errors.log.enable logs each skipped record; include.messages adds its bytes as text.
     let log = worker.log_text();
-    let skipped: Vec<&str> = log.lines().filter(|l| l.contains("record skipped")).collect();
+    let skipped: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("record skipped"))
+        .collect();
     assert_eq!(skipped.len(), 2, "{log}");
     assert!(
         skipped[0].contains(&format!("record={topic}/p0@1"))
