@@ -27,7 +27,7 @@ use rdkafka::consumer::Consumer;
 use sluice_core::connector::{ConnectorPlugin, SinkTask, WriteOutcome};
 use sluice_core::plugins::Plugins;
 use sluice_core::transform::Chain;
-use sluice_core::{Error, Fault, Header, Origin, Record, Result, TopicPartition};
+use sluice_core::{Error, Fault, Header, Origin, Record, Result};
 use tokio::time::{sleep_until, Instant};
 
 use crate::errors::{ErrorHandler, Stage};
@@ -42,11 +42,13 @@ pub mod batch;
 mod bounded;
 pub mod context;
 mod decode_threads;
+mod ownership;
 mod records;
 
 use batch::{Batch, BatchLimits};
 use bounded::{Commit, TaskConsumer};
 use context::{commit_list, AssignmentChange, SinkContext};
+use ownership::Ownership;
 use records::{origin_of, to_raw, Converters, Decoded, Failed, Raw, TopicNames};
 
 /// Below this many messages a chunk is decoded on the loop's own thread (and a written
@@ -106,15 +108,8 @@ pub struct SinkRunner {
     seen_topics: FastSet<Arc<str>>,
     /// The topic of the last record taken in.
     last_topic: Option<Arc<str>>,
-    /// The last partition looked up in `assigned`, with its assignment epoch; cleared
-    /// whenever the assignment changes.
-    last_owned: Option<(TopicPartition, u64)>,
-    /// The partitions owned, each with the assignment epoch it was (re)assigned in.
-    assigned: FastMap<TopicPartition, u64>,
-    /// Counts assignment changes. A record read in an epoch before its partition's
-    /// assignment is stale: it was read before a revoke, and the partition's new
-    /// assignment reads it again from the committed offset.
-    epoch: u64,
+    /// The partitions owned and since which assignment epoch.
+    ownership: Ownership,
     paused: bool,
     counts: Counts,
 }
@@ -171,9 +166,7 @@ impl SinkRunner {
             active_topics,
             seen_topics: FastSet::default(),
             last_topic: None,
-            last_owned: None,
-            assigned: FastMap::default(),
-            epoch: 0,
+            ownership: Ownership::default(),
             paused: false,
             counts: Counts::default(),
         })
@@ -298,7 +291,7 @@ impl SinkRunner {
         let mut reading = true;
         loop {
             while reading && decoding.len() < PIPELINE_DEPTH {
-                let epoch = self.epoch;
+                let epoch = self.ownership.epoch();
                 let (raws, drained) = self.read_chunk()?;
                 if !raws.is_empty() {
                     decoding.push_back((epoch, self.dispatch(raws)));
@@ -361,7 +354,8 @@ impl SinkRunner {
     /// Takes in a record read in the current epoch.
     async fn accept(&mut self, raw: Raw) -> Result<()> {
         let decoded = self.converters.decode(raw);
-        self.accept_decoded(decoded, self.epoch).await
+        let epoch = self.ownership.epoch();
+        self.accept_decoded(decoded, epoch).await
     }
 
     /// Takes in a decoded record read in `epoch`: through the transform chain into the
@@ -379,10 +373,7 @@ impl SinkRunner {
     fn take_in(&mut self, decoded: Decoded, epoch: u64) -> Option<Failed> {
         self.counts.read += 1;
         let origin = origin_of(&decoded);
-        if self
-            .owned_since(&origin.tp)
-            .is_none_or(|since| since > epoch)
-        {
+        if !self.ownership.takes(&origin.tp, epoch) {
             // Read before its partition was revoked: its new owner reads it again.
             return None;
         }
@@ -435,17 +426,6 @@ impl SinkRunner {
         Ok(())
     }
 
-    /// The epoch `tp` was assigned in, if this task owns it. Records come in runs of one
-    /// partition, so the last answer is kept until the partition or the assignment changes.
-    fn owned_since(&mut self, tp: &TopicPartition) -> Option<u64> {
-        if let Some((_, since)) = self.last_owned.as_ref().filter(|(last, _)| last == tp) {
-            return Some(*since);
-        }
-        let since = *self.assigned.get(tp)?;
-        self.last_owned = Some((tp.clone(), since));
-        Some(since)
-    }
-
     fn note_topic(&mut self, topic: &Arc<str>) {
         // Topic names are shared, so most records are told apart by a pointer compare; the
         // shared set is touched only when this task sees a topic for the first time.
@@ -487,7 +467,7 @@ impl SinkRunner {
                         // Stopping: the batch stays uncommitted and is read again next time.
                         return Ok(());
                     }
-                    records.retain(|r| self.assigned.contains_key(&r.origin.tp));
+                    records.retain(|r| self.ownership.owns(&r.origin.tp));
                     if records.is_empty() {
                         break WriteOutcome::all_written();
                     }
@@ -625,22 +605,16 @@ impl SinkRunner {
     async fn apply_changes(&mut self) -> Result<()> {
         let changes = self.consumer.context().take_changes();
         for change in changes {
-            self.epoch += 1;
-            self.last_owned = None;
             match change {
                 AssignmentChange::Assigned(tps) => {
-                    let epoch = self.epoch;
-                    self.assigned
-                        .extend(tps.iter().map(|tp| (tp.clone(), epoch)));
+                    self.ownership.assign(&tps);
                     self.task.open(&tps).await?;
                     if self.paused {
                         self.pause_all();
                     }
                 }
                 AssignmentChange::Revoked(tps) => {
-                    for tp in &tps {
-                        self.assigned.remove(tp);
-                    }
+                    self.ownership.revoke(&tps);
                     self.batch.retain(|r| !tps.contains(&r.origin.tp));
                     self.stash.retain(|r| !tps.contains(&r.origin.tp));
                     self.task.close(&tps).await?;
@@ -655,7 +629,7 @@ impl SinkRunner {
     async fn commit(&mut self) {
         if !self.chain.is_empty() {
             let mut tracker = lock(&self.tracker);
-            for tp in self.assigned.keys() {
+            for tp in self.ownership.partitions() {
                 tracker.set_held(tp, self.chain.held_from(tp));
             }
         }
