@@ -281,3 +281,57 @@ async fn stop_with_the_broker_gone(
     assert_eq!(json_lines(&out).len(), 20);
     log
 }
+
+/// SIGTERM while a source produces faster than the broker acknowledges: the task stores the
+/// offset of every record acknowledged before the worker's shutdown timeout is up, so a
+/// restart re-produces none of them. Its final wait for deliveries must end before the
+/// worker gives up on the task, or nothing at all is stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_stores_the_offsets_a_busy_source_had_acknowledged() {
+    let dir = tempfile::tempdir().unwrap();
+    let topic = unique("busy-source");
+    create_topic(&topic, 1).await;
+    let mut worker = WorkerProcess::start(
+        dir.path(),
+        &["worker"],
+        &[
+            // No periodic store: only the stop stores offsets.
+            ("offset.flush.interval.ms", "600000"),
+            ("task.shutdown.graceful.timeout.ms", "2000"),
+        ],
+    )
+    .await;
+    let name = "busy-source";
+    let config = json!({"name": name, "config": {
+        "connector.class": "datagen", "topic": topic, "rate": "0", "seed": "1",
+        "max.records": "1000000",
+        // One record per produce request: acknowledgements trail far behind the sends.
+        "producer.override.linger.ms": "0",
+        "producer.override.batch.num.messages": "1",
+    }});
+    let created = call("POST", &format!("{}/connectors", worker.url), Some(config)).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let metrics_url = format!("{}/metrics", worker.url);
+    let acknowledged = wait_for(
+        "acknowledged deliveries",
+        Duration::from_secs(30),
+        async || {
+            let text = reqwest::get(&metrics_url).await.ok()?.text().await.ok()?;
+            let n = crate::sink_offsets::metric_sum(&text, "sluice_records_written_total", name);
+            (n >= 1_000.0).then_some(n as u64)
+        },
+    )
+    .await;
+
+    let status = worker.signal(libc::SIGTERM);
+    let log = worker.log_text();
+    assert_eq!(status.code(), Some(0), "{log}");
+    assert!(!log.contains("did not stop in time"), "{log}");
+    let offsets: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("offsets.json")).unwrap()).unwrap();
+    let stored = offsets[name][0]["offset"]["sequence"].as_u64();
+    assert!(
+        stored.is_some_and(|s| s >= acknowledged),
+        "stored {stored:?}, acknowledged before the stop {acknowledged}; log:\n{log}"
+    );
+}

@@ -28,6 +28,12 @@ use crate::task::TaskEnv;
 /// Most records sent and not yet acknowledged before the loop waits.
 const MAX_IN_FLIGHT: usize = 50_000;
 
+/// The share of `task.shutdown.graceful.timeout.ms` that a stopping task waits for its last
+/// deliveries. The worker abandons the task when the whole timeout is up, and the offsets
+/// of what was acknowledged must be stored before that, or the next run produces those
+/// records again.
+const FINAL_WAIT_SHARE: f64 = 0.75;
+
 /// A record sent to Kafka whose delivery is not yet known.
 struct Pending {
     partition: serde_json::Value,
@@ -291,9 +297,14 @@ impl SourceRunner {
         self.task.commit().await
     }
 
-    /// Waits for every delivery (up to the shutdown timeout) and stores the offsets.
+    /// Waits for every delivery (for most of the shutdown timeout) and stores the offsets
+    /// of those acknowledged.
     async fn finish(&mut self) -> Result<()> {
-        let timeout = self.env.worker.shutdown_timeout()?;
+        let timeout = self
+            .env
+            .worker
+            .shutdown_timeout()?
+            .mul_f64(FINAL_WAIT_SHARE);
         let collected = tokio::time::timeout(timeout, self.collect_all()).await;
         let stored = self.store_offsets().await;
         // Whatever librdkafka still holds is dropped with the producer; those records' offsets
