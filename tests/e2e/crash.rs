@@ -297,7 +297,7 @@ async fn sigterm_stores_the_offsets_a_busy_source_had_acknowledged() {
         &[
             // No periodic store: only the stop stores offsets.
             ("offset.flush.interval.ms", "600000"),
-            ("task.shutdown.graceful.timeout.ms", "2000"),
+            ("task.shutdown.graceful.timeout.ms", "3000"),
         ],
     )
     .await;

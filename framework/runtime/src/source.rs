@@ -23,7 +23,7 @@ use crate::kafka::{client_config, ClientKind};
 use crate::pipeline::{self, Side};
 use crate::status::{State, TargetState};
 use crate::stores::OffsetStore;
-use crate::task::TaskEnv;
+use crate::task::{detach, TaskEnv};
 
 /// Most records sent and not yet acknowledged before the loop waits.
 const MAX_IN_FLIGHT: usize = 50_000;
@@ -97,6 +97,8 @@ impl SourceRunner {
             tracing::error!(error = %e, "task failed");
             self.env.status.fail(e.to_string());
         }
+        // Dropping the producer waits for requests still in flight; the task is done.
+        detach("sluice-close", move || drop(self));
     }
 
     async fn produce(&mut self) -> Result<()> {
@@ -125,6 +127,12 @@ impl SourceRunner {
                     attempt = 0;
                     self.env.task_metrics.polled.inc_by(records.len() as u64);
                     for r in records {
+                        // With acknowledgements trailing, each send may wait for one; a
+                        // stop must not wait for the whole poll. Records not sent are
+                        // polled again from the stored offsets when the task next starts.
+                        if self.env.target() == TargetState::Stopped {
+                            break;
+                        }
                         self.send(r).await?;
                     }
                 }

@@ -45,3 +45,13 @@ impl TaskEnv {
         *self.control.borrow()
     }
 }
+
+/// Runs `f` on a new thread that nothing joins; says whether the thread started (if not,
+/// `f` is dropped unrun). For releasing Kafka clients, whose destructors wait for the
+/// broker: no runtime thread should wait with them, and a process that exits need not.
+pub(crate) fn detach(name: &str, f: impl FnOnce() + Send + 'static) -> bool {
+    std::thread::Builder::new()
+        .name(name.to_owned())
+        .spawn(f)
+        .is_ok()
+}

@@ -16,6 +16,7 @@ use rdkafka::error::KafkaError;
 use rdkafka::TopicPartitionList;
 
 use super::context::SinkContext;
+use crate::task::detach;
 
 /// How a commit ended, as far as the task waited for it.
 #[derive(Debug)]
@@ -113,12 +114,4 @@ impl Drop for TaskConsumer {
             detach("sluice-close", move || drop(consumer));
         }
     }
-}
-
-/// Runs `f` on a new thread that nothing joins; says whether the thread started.
-fn detach(name: &str, f: impl FnOnce() + Send + 'static) -> bool {
-    std::thread::Builder::new()
-        .name(name.to_owned())
-        .spawn(f)
-        .is_ok()
 }
