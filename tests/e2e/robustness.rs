@@ -214,3 +214,67 @@ async fn sink_offset_patches_are_checked_and_null_resets_a_partition() {
 fn patch(partition: serde_json::Value, offset: serde_json::Value) -> serde_json::Value {
     json!({"offsets": [{"partition": partition, "offset": offset}]})
 }
+
+/// A disk that fills up part way through a batch: the file sink takes back the partly
+/// written batch, so when space returns the retry leaves no torn line and no record twice.
+/// The full disk is a file size limit on the worker process (SIGXFSZ ignored, so a write
+/// past the limit fails with EFBIG after writing what fits), lifted later with `prlimit`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_disk_full_mid_batch_leaves_no_torn_line_and_no_duplicate() {
+    const RECORDS: usize = 800;
+    const LIMIT: u64 = 20_000;
+    let dir = tempfile::tempdir().unwrap();
+    let topic = unique("disk-full");
+    create_topic(&topic, 1).await;
+    let values: Vec<serde_json::Value> = (0..RECORDS)
+        .map(|i| json!({"id": i, "pad": "x".repeat(60)}))
+        .collect();
+    produce_json(&topic, 1, &values).await;
+    let limit = format!("--fsize={LIMIT}:unlimited");
+    let script = "trap '' XFSZ; exec \"$@\"";
+    let wrapper = ["sh", "-c", script, "sh", "prlimit", &limit];
+    // The log is a file of the worker's too: keep it small under the limit.
+    let quiet = [("offset.flush.interval.ms", "500")];
+    let worker = WorkerProcess::start_wrapped(dir.path(), &wrapper, &["worker"], &quiet).await;
+    let out = dir.path().join("out.jsonl");
+    let mut config = json!({"connector.class": "file-sink", "topics": topic,
+        "file": out.display().to_string(), "batch.max.records": "50"});
+    config["errors.retry.delay.max.ms"] = json!("200");
+    let url = format!("{}/connectors/disk-full/config", worker.url);
+    assert_eq!(call("PUT", &url, Some(config)).await.status, 201);
+
+    // Writes stop at the limit, part way through a batch.
+    wait_for(
+        "the output to reach the limit",
+        Duration::from_secs(30),
+        async || {
+            let len = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0);
+            (len > LIMIT - 2_000).then_some(())
+        },
+    )
+    .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(json_lines_checked(&out).len() < RECORDS);
+    let pid = worker.child.id().to_string();
+    let lifted = std::process::Command::new("prlimit")
+        .args(["--pid", &pid, "--fsize=unlimited:unlimited"])
+        .status()
+        .unwrap();
+    assert!(lifted.success());
+
+    let lines = wait_for("every record", Duration::from_secs(30), async || {
+        let lines = json_lines_checked(&out);
+        (lines.len() >= RECORDS).then_some(lines)
+    })
+    .await;
+    let ids: Vec<u64> = lines.iter().map(|l| l["id"].as_u64().unwrap()).collect();
+    assert_eq!(ids, (0..RECORDS as u64).collect::<Vec<_>>());
+}
+
+/// The lines of a file, each of which must be JSON: a torn line fails the test.
+fn json_lines_checked(path: &std::path::Path) -> Vec<serde_json::Value> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("torn line {l:?}: {e}")))
+        .collect()
+}

@@ -341,6 +341,17 @@ pub struct WorkerProcess {
 impl WorkerProcess {
     /// Starts `sluice <args>` with a worker file in `dir` and waits for REST to answer.
     pub async fn start(dir: &Path, mode_args: &[&str], extra: &[(&str, &str)]) -> Self {
+        Self::start_wrapped(dir, &[], mode_args, extra).await
+    }
+
+    /// As [`Self::start`], run through `wrapper` (a command and its arguments, such as a
+    /// shell that sets a resource limit and then runs the rest of its arguments).
+    pub async fn start_wrapped(
+        dir: &Path,
+        wrapper: &[&str],
+        mode_args: &[&str],
+        extra: &[(&str, &str)],
+    ) -> Self {
         let port = free_port();
         let worker_file = dir.join("worker.properties");
         let mut overrides = vec![
@@ -368,8 +379,15 @@ impl WorkerProcess {
         }
         args.push(worker_file.display().to_string());
         args.extend(mode_args[1..].iter().map(|s| s.to_string()));
-        let child = Command::new(sluice_bin())
-            .args(&args)
+        let bin = sluice_bin().display().to_string();
+        let command: Vec<&str> = wrapper
+            .iter()
+            .copied()
+            .chain(std::iter::once(bin.as_str()))
+            .chain(args.iter().map(String::as_str))
+            .collect();
+        let child = Command::new(command[0])
+            .args(&command[1..])
             .env("RUST_LOG", "info,sluice_runtime=debug,tansu=warn")
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())

@@ -6,7 +6,12 @@
 //!
 //! A batch is written with one `write` call and acknowledged once the bytes are in the
 //! operating system's hands, which survives a crash of the process; `flush`, called before
-//! each offset commit, also syncs them to disk.
+//! each offset commit, also syncs them to disk. A write that fails part way (a full disk)
+//! is taken back by truncating the file to its length before the batch, so the retry
+//! leaves neither a torn line nor a second copy of the lines that did get written.
+//!
+//! The path must be a regular file (created if missing) or a character device such as
+//! `/dev/null`; a FIFO, whose open would wait for a reader, is a config error.
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -59,6 +64,7 @@ impl ConnectorPlugin for FileSinkPlugin {
         let def = self.config_def();
         let config = def.view(settings, "");
         let path = config.string("file")?;
+        check_target(&path)?;
         let file = OpenOptions::new()
             .create(true)
             .append(true)
@@ -71,6 +77,42 @@ impl ConnectorPlugin for FileSinkPlugin {
             buffer: Vec::with_capacity(64 * 1024),
         }))
     }
+}
+
+/// Refuses a path that exists and is neither a regular file nor a character device.
+fn check_target(path: &str) -> Result<()> {
+    use std::os::unix::fs::FileTypeExt;
+    let Ok(meta) = std::fs::metadata(path) else {
+        // Missing: the open creates it, or names what is wrong.
+        return Ok(());
+    };
+    let t = meta.file_type();
+    if t.is_file() || t.is_char_device() {
+        return Ok(());
+    }
+    let what = if t.is_dir() {
+        "a directory"
+    } else if t.is_fifo() {
+        "a FIFO"
+    } else {
+        "not a regular file"
+    };
+    Err(Error::config(format!("file {path} is {what}, not a file")))
+}
+
+/// Appends `bytes` in full or not at all: after a failure part way, the file is cut back
+/// to its length before. Devices have no length and are written as they are.
+fn append(file: &mut File, bytes: &[u8]) -> std::io::Result<()> {
+    let before = file.metadata()?;
+    let Err(error) = file.write_all(bytes) else {
+        return Ok(());
+    };
+    if before.is_file() {
+        if let Err(e) = file.set_len(before.len()) {
+            tracing::error!(error = %e, "could not take back a partly written batch");
+        }
+    }
+    Err(error)
 }
 
 /// A running file sink task.
@@ -121,8 +163,7 @@ impl SinkTask for FileSink {
             }
         }
         // A short local write; blocking here is cheaper than a hop to a blocking thread.
-        self.file
-            .write_all(&self.buffer)
+        append(&mut self.file, &self.buffer)
             .map_err(|e| Error::transient(format!("file write: {e}")))?;
         Ok(outcome)
     }
@@ -131,5 +172,32 @@ impl SinkTask for FileSink {
         self.file
             .sync_data()
             .map_err(|e| Error::transient(format!("file sync: {e}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sink_to(path: &str) -> Result<Box<dyn SinkTask>> {
+        let mut s = Settings::new();
+        s.insert("file".into(), path.into());
+        FileSinkPlugin.sink_task(&s)
+    }
+
+    #[test]
+    fn a_fifo_is_a_config_error_and_a_device_is_fine() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let path = fifo.to_str().unwrap();
+        let err = sink_to(path).err().unwrap();
+        assert_eq!(err.fault, sluice_core::Fault::Config);
+        assert_eq!(err.message, format!("file {path} is a FIFO, not a file"));
+        assert!(sink_to("/dev/null").is_ok());
     }
 }

@@ -17,13 +17,17 @@
 //! file's first bytes. Kafka Connect's FileStreamSource has the same limit. Replacing a file
 //! by renaming a new one over it has no such limit.
 //!
-//! The path must name a file: a directory is a config error, which fails the task.
+//! The path must name a regular file: a directory, a FIFO or a device is a config error,
+//! which fails the task (a FIFO would block the open, and a device such as `/dev/zero`
+//! never ends a line). A line longer than [`MAX_LINE`] fails the task too, naming where it
+//! starts, rather than growing without bound.
 //!
 //! With `format=json` each line is parsed as JSON; a line that is not JSON fails the task
-//! under `errors.tolerance=none` and is skipped with a warning under `all`.
+//! under `errors.tolerance=none` (after the lines before it are handed on) and is skipped
+//! with a warning under `all`.
 
 use std::fs::{File, Metadata};
-use std::io::{BufRead, BufReader, Seek, SeekFrom};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::os::unix::fs::MetadataExt;
 use std::time::Duration;
 
@@ -38,8 +42,13 @@ use crate::offsets;
 /// How long a poll waits at the end of the file before returning empty.
 const IDLE_WAIT: Duration = Duration::from_millis(100);
 
-/// A complete line without its line ending, and the byte position just after it.
-type Line = (Vec<u8>, u64);
+/// The longest line read, newline included: 16 MiB, far above any record a broker takes
+/// by default (1 MiB), so a longer one is a file that is not made of lines.
+const MAX_LINE: u64 = 16 << 20;
+
+/// A complete line without its line ending, the byte position where it starts, and the
+/// one just after it.
+type Line = (Vec<u8>, u64, u64);
 
 /// The file source plugin.
 pub struct FileSourcePlugin;
@@ -156,19 +165,22 @@ impl FileSource {
     /// Opens the file at the current position, or returns `None` while it does not exist.
     fn reader(&mut self) -> Result<Option<&mut BufReader<File>>> {
         if self.reader.is_none() {
+            // Looked at before the open, because opening a FIFO waits for a writer.
+            match std::fs::metadata(&self.path) {
+                Ok(meta) if !meta.is_file() && !meta.is_dir() => {
+                    return Err(not_a_file(&self.path, &meta));
+                }
+                _ => {}
+            }
             let mut file = match File::open(&self.path) {
                 Ok(f) => f,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
                 Err(e) => return Err(self.io_error(e)),
             };
             let meta = file.metadata().map_err(|e| self.io_error(e))?;
-            if meta.is_dir() {
-                // Opening a directory succeeds on Unix and only reading fails; retrying
-                // cannot help, so this is the user's to fix.
-                let path = &self.path;
-                return Err(Error::config(format!(
-                    "file {path} is a directory, not a file"
-                )));
+            if !meta.is_file() {
+                // Retrying cannot help, so this is the user's to fix.
+                return Err(not_a_file(&self.path, &meta));
             }
             if meta.len() < self.position {
                 self.restart("file is shorter than the stored position", meta.len());
@@ -207,20 +219,33 @@ impl FileSource {
             return Ok((Vec::new(), false));
         };
         let mut lines = Vec::new();
-        let mut at_end = false;
+        let (mut at_end, mut reopen) = (false, false);
         while lines.len() < batch_size {
-            let Some(mut line) = read_line(reader, position)? else {
-                at_end = true;
-                break;
+            let mut line = match read_line(reader, position) {
+                Ok(Some(line)) => line,
+                Ok(None) => {
+                    at_end = true;
+                    break;
+                }
+                Err(e) if lines.is_empty() => return Err(e),
+                // Hand on the lines before; the next read starts at the failing line.
+                Err(_) => {
+                    reopen = true;
+                    break;
+                }
             };
+            let start = position;
             position = position.saturating_add(line.len() as u64);
             line.pop();
             if line.last() == Some(&b'\r') {
                 line.pop();
             }
-            lines.push((line, position));
+            lines.push((line, start, position));
         }
         self.position = position;
+        if reopen {
+            self.reader = None;
+        }
         Ok((lines, at_end))
     }
 
@@ -280,16 +305,41 @@ impl FileSource {
     }
 }
 
+/// Why the path cannot be read as a file of lines.
+fn not_a_file(path: &str, meta: &Metadata) -> Error {
+    use std::os::unix::fs::FileTypeExt;
+    let t = meta.file_type();
+    let what = if t.is_dir() {
+        "a directory"
+    } else if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_socket() {
+        "a socket"
+    } else if t.is_char_device() || t.is_block_device() {
+        "a device"
+    } else {
+        "not a regular file"
+    };
+    Error::config(format!("file {path} is {what}, not a file"))
+}
+
 /// Reads one complete line, newline included, or returns `None` at the end of the file or
 /// of what is written so far; then the reader is put back at `position`, the start of the
-/// incomplete line, to read it again next time.
+/// incomplete line, to read it again next time. A line longer than [`MAX_LINE`] is an error.
 fn read_line(reader: &mut BufReader<File>, position: u64) -> Result<Option<Vec<u8>>> {
     let mut line = Vec::new();
-    let n = reader
+    let n = (&mut *reader)
+        .take(MAX_LINE)
         .read_until(b'\n', &mut line)
         .map_err(|e| Error::transient(format!("file read: {e}")))?;
     if n > 0 && line.last() == Some(&b'\n') {
         return Ok(Some(line));
+    }
+    if n as u64 >= MAX_LINE {
+        return Err(Error::data(format!(
+            "the line starting at byte {position} is longer than {} MiB",
+            MAX_LINE >> 20
+        )));
     }
     reader
         .seek(SeekFrom::Start(position))
@@ -321,8 +371,18 @@ impl SourceTask for FileSource {
             return Ok(Vec::new());
         }
         let mut records = Vec::with_capacity(lines.len());
-        for (line, position) in &lines {
-            records.extend(self.to_record(line, *position)?);
+        for (line, start, end) in &lines {
+            match self.to_record(line, *end) {
+                Ok(record) => records.extend(record),
+                // Hand on the lines before the bad one; the next poll reads it again and
+                // fails then.
+                Err(_) if !records.is_empty() => {
+                    self.position = *start;
+                    self.reader = None;
+                    return Ok(records);
+                }
+                Err(e) => return Err(e),
+            }
         }
         Ok(records)
     }
@@ -375,11 +435,69 @@ mod tests {
         std::fs::write(&path, b"{\"a\":1}\nnot json\n").unwrap();
         let mut t = task(path.to_str().unwrap(), "json");
         t.start(&SourceContext::default()).await.unwrap();
+        assert_eq!(poll_lines(&mut t).await.len(), 1);
         let err = t.poll().await.unwrap_err();
         assert!(
             err.message.contains("line ending at byte 17"),
             "{}",
             err.message
+        );
+    }
+
+    #[tokio::test]
+    async fn lines_before_a_bad_one_are_handed_on_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("in.json");
+        std::fs::write(&path, b"{\"a\":1}\n{\"a\":2}\nnot json\n").unwrap();
+        let mut t = task(path.to_str().unwrap(), "json");
+        t.start(&SourceContext::default()).await.unwrap();
+        let got = poll_lines(&mut t).await;
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[1].1, json!({"position": 16}));
+        let err = t.poll().await.unwrap_err();
+        assert!(
+            err.message.contains("line ending at byte 25"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[tokio::test]
+    async fn a_fifo_or_a_device_is_a_config_error_and_never_blocks() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        for (path, what) in [
+            (fifo.to_str().unwrap(), "a FIFO"),
+            ("/dev/zero", "a device"),
+        ] {
+            let mut t = task(path, "text");
+            t.start(&SourceContext::default()).await.unwrap();
+            let err = t.poll().await.unwrap_err();
+            assert_eq!(err.fault, sluice_core::Fault::Config);
+            assert_eq!(err.message, format!("file {path} is {what}, not a file"));
+        }
+    }
+
+    #[tokio::test]
+    async fn a_line_longer_than_the_limit_fails_naming_where_it_starts() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("in.txt");
+        let mut text = b"short\n".to_vec();
+        text.resize(text.len() + MAX_LINE as usize + 10, b'x');
+        std::fs::write(&path, &text).unwrap();
+        let mut t = task(path.to_str().unwrap(), "text");
+        t.start(&SourceContext::default()).await.unwrap();
+        assert_eq!(poll_lines(&mut t).await.len(), 1);
+        let err = t.poll().await.unwrap_err();
+        assert_eq!(err.fault, sluice_core::Fault::Data);
+        assert_eq!(
+            err.message,
+            "the line starting at byte 6 is longer than 16 MiB"
         );
     }
 
