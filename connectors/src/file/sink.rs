@@ -21,6 +21,8 @@ use sluice_core::config::{Check, ConfigDef, ConfigKey, ConfigType, Settings};
 use sluice_core::connector::{ConnectorKind, ConnectorPlugin, SinkTask, WriteOutcome};
 use sluice_core::{json, Error, Map, Record, Result, Value};
 
+use super::not_a_file;
+
 /// The file sink plugin.
 pub struct FileSinkPlugin;
 
@@ -82,22 +84,13 @@ impl ConnectorPlugin for FileSinkPlugin {
 /// Refuses a path that exists and is neither a regular file nor a character device.
 fn check_target(path: &str) -> Result<()> {
     use std::os::unix::fs::FileTypeExt;
-    let Ok(meta) = std::fs::metadata(path) else {
+    match std::fs::metadata(path) {
+        Ok(meta) if !meta.is_file() && !meta.file_type().is_char_device() => {
+            Err(not_a_file(path, &meta))
+        }
         // Missing: the open creates it, or names what is wrong.
-        return Ok(());
-    };
-    let t = meta.file_type();
-    if t.is_file() || t.is_char_device() {
-        return Ok(());
+        _ => Ok(()),
     }
-    let what = if t.is_dir() {
-        "a directory"
-    } else if t.is_fifo() {
-        "a FIFO"
-    } else {
-        "not a regular file"
-    };
-    Err(Error::config(format!("file {path} is {what}, not a file")))
 }
 
 /// Appends `bytes` in full or not at all: after a failure part way, the file is cut back
@@ -188,12 +181,7 @@ mod tests {
     #[test]
     fn a_fifo_is_a_config_error_and_a_device_is_fine() {
         let dir = tempfile::tempdir().unwrap();
-        let fifo = dir.path().join("fifo");
-        let made = std::process::Command::new("mkfifo")
-            .arg(&fifo)
-            .status()
-            .unwrap();
-        assert!(made.success());
+        let fifo = super::super::make_fifo(dir.path());
         let path = fifo.to_str().unwrap();
         let err = sink_to(path).err().unwrap();
         assert_eq!(err.fault, sluice_core::Fault::Config);

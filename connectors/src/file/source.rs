@@ -37,6 +37,7 @@ use sluice_core::config::{Check, ConfigDef, ConfigKey, ConfigType, Settings};
 use sluice_core::connector::{ConnectorKind, ConnectorPlugin, SourceContext, SourceTask};
 use sluice_core::{json as sjson, Error, Result, SourceRecord, Value};
 
+use super::not_a_file;
 use crate::offsets;
 
 /// How long a poll waits at the end of the file before returning empty.
@@ -305,24 +306,6 @@ impl FileSource {
     }
 }
 
-/// Why the path cannot be read as a file of lines.
-fn not_a_file(path: &str, meta: &Metadata) -> Error {
-    use std::os::unix::fs::FileTypeExt;
-    let t = meta.file_type();
-    let what = if t.is_dir() {
-        "a directory"
-    } else if t.is_fifo() {
-        "a FIFO"
-    } else if t.is_socket() {
-        "a socket"
-    } else if t.is_char_device() || t.is_block_device() {
-        "a device"
-    } else {
-        "not a regular file"
-    };
-    Error::config(format!("file {path} is {what}, not a file"))
-}
-
 /// Reads one complete line, newline included, or returns `None` at the end of the file or
 /// of what is written so far; then the reader is put back at `position`, the start of the
 /// incomplete line, to read it again next time. A line longer than [`MAX_LINE`] is an error.
@@ -465,12 +448,7 @@ mod tests {
     #[tokio::test]
     async fn a_fifo_or_a_device_is_a_config_error_and_never_blocks() {
         let dir = tempfile::tempdir().unwrap();
-        let fifo = dir.path().join("fifo");
-        let made = std::process::Command::new("mkfifo")
-            .arg(&fifo)
-            .status()
-            .unwrap();
-        assert!(made.success());
+        let fifo = super::super::make_fifo(dir.path());
         for (path, what) in [
             (fifo.to_str().unwrap(), "a FIFO"),
             ("/dev/zero", "a device"),
