@@ -43,6 +43,25 @@ async fn br02_filtered_offsets_are_committed() {
     let group = "connect-br02";
     wait_commit(group, &topic, 0, 100).await;
     assert_eq!(lines_of(&out), 0);
+    // Records are counted even when every one is filtered and no batch is written.
+    let text = reqwest::get(format!("{}/metrics", w.url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        metric_sum(&text, "sluice_records_read_total", "br02"),
+        100.0
+    );
+    assert_eq!(
+        metric_sum(&text, "sluice_records_filtered_total", "br02"),
+        100.0
+    );
+    assert_eq!(
+        metric_sum(&text, "sluice_records_written_total", "br02"),
+        0.0
+    );
 
     produce_json(
         &topic,

@@ -131,6 +131,10 @@ async fn tolerated_records_go_to_the_dead_letter_topic_with_context_headers() {
         assert_eq!(h("__connect.errors.connector.name"), "br14-all");
         assert_eq!(h("__connect.errors.task.id"), "0");
         assert_eq!(h("__connect.errors.stage"), "VALUE_CONVERTER");
+        assert_eq!(
+            h("__connect.errors.exception.class.name"),
+            "org.apache.kafka.connect.errors.DataException"
+        );
         assert!(
             h("__connect.errors.exception.message").contains("invalid JSON"),
             "{headers:?}"

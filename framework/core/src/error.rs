@@ -23,6 +23,18 @@ pub enum Fault {
 }
 
 impl Fault {
+    /// The class of the exception Kafka Connect raises for this kind of failure, for the
+    /// `__connect.errors.exception.class.name` header of dead-letter records: tools that
+    /// read dead-letter topics match on it.
+    pub fn kafka_connect_class(self) -> &'static str {
+        match self {
+            Fault::Config => "org.apache.kafka.common.config.ConfigException",
+            Fault::Data => "org.apache.kafka.connect.errors.DataException",
+            Fault::Transient => "org.apache.kafka.connect.errors.RetriableException",
+            Fault::Fatal => "org.apache.kafka.connect.errors.ConnectException",
+        }
+    }
+
     /// The lower-case name used in logs and status traces.
     pub fn as_str(self) -> &'static str {
         match self {

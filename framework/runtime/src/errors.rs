@@ -248,7 +248,7 @@ fn context_headers(
         ("__connect.errors.stage", stage.as_str()),
         (
             "__connect.errors.exception.class.name",
-            error.fault.as_str(),
+            error.fault.kafka_connect_class(),
         ),
         ("__connect.errors.exception.message", &error.message),
     ];

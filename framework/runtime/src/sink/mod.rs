@@ -302,6 +302,8 @@ impl SinkRunner {
                 reading = !drained && !self.must_yield(commit_at);
             }
             let Some((epoch, next)) = decoding.pop_front() else {
+                // Records filtered or dead-lettered count even when no batch is written.
+                self.flush_counts(0);
                 return Ok(());
             };
             let chunk = decoded(next).await?;
