@@ -160,6 +160,19 @@ async fn br07_names_validation_and_store_failures() {
         .await;
         assert_eq!(a.status, 400, "{bad:?}: {}", a.body);
     }
+    // ...and too long to address (it could be created, then never deleted).
+    let long = "n".repeat(1025);
+    let a = call(
+        "POST",
+        &format!("{u}/connectors"),
+        Some(json!({"name": long, "config": sink(None)})),
+    )
+    .await;
+    assert_eq!(a.status, 400, "{}", a.body);
+    assert_eq!(
+        a.body["message"],
+        "Connector name is 1025 bytes long; at most 1024 are allowed"
+    );
     // 4. trimmed.
     let a = call(
         "POST",

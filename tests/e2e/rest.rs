@@ -279,6 +279,12 @@ async fn bad_bodies_and_configs_are_4xx_naming_the_problem() {
         "{}",
         a.body
     );
+    // A body over the limit is 413; a path that is not UTF-8 is 400; both in the JSON shape.
+    let huge = format!("{{\"name\":\"{}\"}}", "x".repeat(3 << 20));
+    let a = call_raw("POST", &format!("{u}/connectors"), &huge).await;
+    assert!(is_error(&a, 413), "{} {}", a.status, a.body);
+    let a = call("GET", &format!("{u}/connectors/%FF"), None).await;
+    assert!(is_error(&a, 400), "{} {}", a.status, a.body);
 
     // Invalid config: 400 naming the key.
     let mut config = file_sink("t", &out);

@@ -362,7 +362,8 @@ fn untyped(schema: &Schema, value: &Value) -> Result<Value> {
     })
 }
 
-/// Kafka Connect's StringConverter: bytes must be UTF-8.
+/// Kafka Connect's StringConverter. As there, bytes that are not UTF-8 are read with each
+/// bad sequence replaced by U+FFFD: a binary key never fails a task.
 #[derive(Clone, Copy, Debug)]
 pub struct StringConverter;
 
@@ -371,9 +372,8 @@ impl Converter for StringConverter {
         let Some(bytes) = bytes else {
             return Ok(Data::schemaless(Value::Null));
         };
-        let text = std::str::from_utf8(bytes)
-            .map_err(|e| Error::data(format!("value is not valid UTF-8: {e}")))?;
-        Ok(Data::schemaless(Value::String(text.into())))
+        let text = String::from_utf8_lossy(bytes);
+        Ok(Data::schemaless(Value::String(text.as_ref().into())))
     }
 
     fn from_data(&self, _topic: &str, data: &Data) -> Result<Option<Vec<u8>>> {
@@ -488,6 +488,12 @@ mod tests {
             conv.from_data("t", &Data::schemaless(Value::Null)).unwrap(),
             None
         );
+    }
+
+    #[test]
+    fn string_converter_replaces_bytes_that_are_not_utf8() {
+        let data = StringConverter.to_data("t", Some(b"\xff\x00bin")).unwrap();
+        assert_eq!(data.value, Value::from("\u{fffd}\u{0}bin"));
     }
 
     #[test]

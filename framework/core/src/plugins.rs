@@ -114,6 +114,7 @@ impl Plugins {
 
     fn validate_chain(&self, v: &mut Validation, settings: &Settings) {
         let transforms = split_list(settings.get("transforms").map_or("", String::as_str));
+        check_unique(v, "transforms", &transforms);
         for alias in &transforms {
             let prefix = format!("transforms.{alias}.");
             let def = self.transform_def(settings, &prefix, v);
@@ -129,6 +130,7 @@ impl Plugins {
             }
         }
         let predicates = split_list(settings.get("predicates").map_or("", String::as_str));
+        check_unique(v, "predicates", &predicates);
         for alias in &predicates {
             let prefix = format!("predicates.{alias}.");
             let def = self.predicate_def(settings, &prefix, v);
@@ -601,6 +603,16 @@ fn is_passthrough(key: &str) -> bool {
         .any(|rest| CONVERTER_KEYS.contains(&rest))
 }
 
+/// An alias listed twice would name one set of keys for two stages; Kafka Connect refuses
+/// it too.
+fn check_unique(v: &mut Validation, key: &str, aliases: &[String]) {
+    for (i, alias) in aliases.iter().enumerate() {
+        if aliases[..i].contains(alias) {
+            v.error(key, format!("Duplicate alias provided: \"{alias}\""));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -762,6 +774,22 @@ mod tests {
         assert!(errors_of(&v, "transforms.f.type")[0].contains("Unknown transform type"));
         assert!(errors_of(&v, "transforms.f.predicate")[0].contains("not in \"predicates\""));
         assert!(errors_of(&v, "transforms.g.type")[0].contains("Missing required configuration"));
+    }
+
+    #[test]
+    fn an_alias_listed_twice_is_an_error() {
+        let v = plugins().validate(&settings(&[
+            ("name", "a"),
+            ("connector.class", "test-sink"),
+            ("topics", "t"),
+            ("url", "x"),
+            ("transforms", "f, f"),
+            ("transforms.f.type", "Filter"),
+        ]));
+        assert_eq!(
+            errors_of(&v, "transforms"),
+            vec!["Duplicate alias provided: \"f\"".to_owned()]
+        );
     }
 
     #[test]

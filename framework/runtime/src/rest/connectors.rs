@@ -1,13 +1,13 @@
 //! `/connectors` and everything below it.
 
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Map, Value};
 
 use super::config_body::{patch, settings};
-use super::error::{ApiError, ApiResult, Body};
+use super::error::{ApiError, ApiResult, Body, Path};
 use super::AppState;
 use crate::status::TargetState;
 use crate::worker::model::Offsets;

@@ -1,9 +1,11 @@
 //! The REST layer's one error type, turned into Kafka Connect's
-//! `{"error_code": N, "message": "..."}` body in one place, and the JSON body extractor
-//! that answers a malformed body with 400 naming the problem instead of a bare rejection.
+//! `{"error_code": N, "message": "..."}` body in one place, and the extractors for a JSON
+//! body and for path segments, which answer what they cannot read with that body too
+//! instead of axum's plain-text rejection.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -70,9 +72,13 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        // The rejection's own status: 413 for a body over the limit, 400 otherwise.
         let bytes = Bytes::from_request(req, state)
             .await
-            .map_err(|e| ApiError::bad_request(format!("Cannot read the request body: {e}")))?;
+            .map_err(|e| ApiError {
+                status: e.status(),
+                message: format!("Cannot read the request body: {e}"),
+            })?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Err(ApiError::bad_request(
                 "The request body is empty; a JSON object was expected",
@@ -81,6 +87,24 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
         serde_json::from_slice(&bytes)
             .map(Body)
             .map_err(|e| ApiError::bad_request(format!("Invalid JSON in the request body: {e}")))
+    }
+}
+
+/// Path segments, decoded. A segment that is not valid percent-encoded UTF-8 is a 400
+/// with a JSON body.
+pub struct Path<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Path<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(t)| Path(t))
+            .map_err(|e| ApiError {
+                status: e.status(),
+                message: e.body_text(),
+            })
     }
 }
 

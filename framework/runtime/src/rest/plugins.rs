@@ -1,13 +1,13 @@
 //! `/connector-plugins`: what plugins exist, and validating a config against one.
 
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::Json;
 use serde_json::{json, Value};
 use sluice_core::config::ConfigKey;
 use sluice_core::plugins::{ConfigResult, Validation};
 
 use super::config_body::settings;
-use super::error::{ApiError, ApiResult, Body};
+use super::error::{ApiError, ApiResult, Body, Path};
 use super::AppState;
 
 /// GET /connector-plugins; `?connectorsOnly=false` adds transforms and predicates.

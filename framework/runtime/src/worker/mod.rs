@@ -641,8 +641,20 @@ impl Worker {
     }
 }
 
-/// Kafka Connect's rule for names, plus: no `/`, which could never be addressed again.
+/// The longest connector name, in bytes. The name goes into the consumer group id (which
+/// Kafka caps at 32,767 bytes), client ids and every REST path of the connector (many HTTP
+/// servers and proxies refuse request lines over 8 KiB).
+const MAX_NAME_BYTES: usize = 1024;
+
+/// Kafka Connect's rule for names, plus: no `/`, which could never be addressed again, and
+/// no more than [`MAX_NAME_BYTES`].
 fn check_name(name: &str) -> WorkerResult<()> {
+    if name.len() > MAX_NAME_BYTES {
+        return Err(WorkerError::BadRequest(format!(
+            "Connector name is {} bytes long; at most {MAX_NAME_BYTES} are allowed",
+            name.len()
+        )));
+    }
     if name.trim().is_empty() {
         return Err(WorkerError::BadRequest(
             "Connector name must not be empty".into(),
