@@ -177,6 +177,15 @@ async fn connector_lifecycle_endpoints() {
     );
     let stopped = wait_status(u, "s1", "STOPPED", |s| s["connector"]["state"] == "STOPPED").await;
     assert_eq!(stopped["tasks"], json!([]));
+    // A stopped connector has no tasks, as in Kafka Connect.
+    let tasks = call("GET", &format!("{u}/connectors/s1/tasks"), None).await;
+    assert_eq!((tasks.status, tasks.body), (200, json!([])));
+    assert_eq!(
+        call("GET", &format!("{u}/connectors/s1"), None).await.body["tasks"],
+        json!([])
+    );
+    let restart = call("POST", &format!("{u}/connectors/s1/tasks/0/restart"), None).await;
+    assert!(is_error(&restart, 404), "{}", restart.body);
     assert_eq!(
         call("PUT", &format!("{u}/connectors/s1/resume"), None)
             .await

@@ -278,3 +278,33 @@ fn json_lines_checked(path: &std::path::Path) -> Vec<serde_json::Value> {
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("torn line {l:?}: {e}")))
         .collect()
 }
+
+/// A stored connector whose class no longer exists is FAILED, and a restart does not make
+/// it look RUNNING: it is looked up again and fails again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connector_of_an_unknown_class_stays_failed_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("configs.json");
+    let store_text = store.display().to_string();
+    let extra = [("config.storage.file.filename", store_text.as_str())];
+    let out = dir.path().join("out.jsonl");
+    let mut w = WorkerProcess::start(dir.path(), &["worker"], &extra).await;
+    let url = format!("{}/connectors/gone-class/config", w.url);
+    let created = call("PUT", &url, Some(file_sink(&unique("gone-class"), &out))).await;
+    assert_eq!(created.status, 201);
+    assert_eq!(w.signal(libc::SIGTERM).code(), Some(0));
+    let stored = std::fs::read_to_string(&store).unwrap();
+    assert!(stored.contains("\"file-sink\""), "{stored}");
+    std::fs::write(&store, stored.replace("\"file-sink\"", "\"no-such-class\"")).unwrap();
+
+    let w = WorkerProcess::start(dir.path(), &["worker"], &extra).await;
+    let status_url = format!("{}/connectors/gone-class/status", w.url);
+    let failed = |s: &serde_json::Value| s["connector"]["state"] == "FAILED";
+    let status = wait_status(&w.url, "gone-class", "FAILED", failed).await;
+    let trace = status["connector"]["trace"].as_str().unwrap_or_default();
+    assert!(trace.contains("no known plugin"), "{status}");
+    let restart = format!("{}/connectors/gone-class/restart", w.url);
+    assert_eq!(call("POST", &restart, None).await.status, 204);
+    let status = call("GET", &status_url, None).await.body;
+    assert_eq!(status["connector"]["state"], "FAILED", "{status}");
+}

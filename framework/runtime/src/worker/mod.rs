@@ -356,7 +356,11 @@ impl Worker {
         if restart_connector {
             reported.connector.state = State::Restarting.as_str();
             reported.connector.trace = None;
-            c.status.set(connector_state(c.target));
+            // A connector fails only for want of its plugin; restarted, it fails again.
+            match self.plugin_of(&c.config) {
+                Some(_) => c.status.set(connector_state(c.target)),
+                None => c.status.fail(NO_PLUGIN),
+            }
         }
         for id in &to_restart {
             if let Some(t) = reported.tasks.iter_mut().find(|t| t.id == *id) {
@@ -376,7 +380,7 @@ impl Worker {
         let c = connectors
             .get_mut(name)
             .ok_or_else(|| WorkerError::not_found(name))?;
-        if id as usize >= c.tasks.len() {
+        if id >= published_tasks(c) {
             return Err(WorkerError::NotFound(format!("Task {name}-{id} not found")));
         }
         self.restart_task_locked(name, c, id).await;
@@ -417,7 +421,7 @@ impl Worker {
         let c = connectors
             .get(name)
             .ok_or_else(|| WorkerError::not_found(name))?;
-        Ok((0..c.task_configs.len() as u32)
+        Ok((0..published_tasks(c))
             .map(|task| TaskInfo {
                 id: TaskId {
                     connector: name.to_owned(),
@@ -519,16 +523,21 @@ impl Worker {
     }
 
     /// Builds the connector's task configs and starts its tasks, unless stopped.
+    /// The plugin `connector.class` names, if any.
+    fn plugin_of(&self, config: &Settings) -> Option<Arc<dyn ConnectorPlugin>> {
+        config
+            .get("connector.class")
+            .and_then(|c| self.inner.plugins.connector(c))
+            .cloned()
+    }
+
     fn launch(&self, name: &str, config: Settings, target: TargetState) -> Connector {
         let key = StatusKey {
             connector: name.to_owned(),
             task: None,
         };
         let status = StatusCell::new(self.inner.statuses.clone(), key, connector_state(target));
-        let plugin = config
-            .get("connector.class")
-            .and_then(|c| self.inner.plugins.connector(c))
-            .cloned();
+        let plugin = self.plugin_of(&config);
         let kind = plugin.as_ref().map_or(ConnectorKind::Sink, |p| p.kind());
         let mut c = Connector {
             task_configs: Vec::new(),
@@ -540,7 +549,7 @@ impl Worker {
             config,
         };
         let Some(plugin) = plugin else {
-            c.status.fail("connector.class names no known plugin");
+            c.status.fail(NO_PLUGIN);
             return c;
         };
         let max = c
@@ -688,11 +697,23 @@ fn task_state(c: &Connector, id: u32) -> crate::status::Status {
     }
 }
 
+/// Why a connector whose stored config names an unknown class is FAILED.
+const NO_PLUGIN: &str = "connector.class names no known plugin";
+
+/// How many tasks a connector shows. A stopped connector shows none, as Kafka Connect
+/// erases a stopped connector's task configs; they are made again when it resumes.
+fn published_tasks(c: &Connector) -> u32 {
+    match c.target {
+        TargetState::Stopped => 0,
+        _ => c.task_configs.len() as u32,
+    }
+}
+
 fn info(name: &str, c: &Connector) -> ConnectorInfo {
     ConnectorInfo {
         name: name.to_owned(),
         config: c.config.clone(),
-        tasks: (0..c.task_configs.len() as u32)
+        tasks: (0..published_tasks(c))
             .map(|task| TaskId {
                 connector: name.to_owned(),
                 task,
@@ -732,7 +753,7 @@ async fn run_task(
     active_topics: Arc<Mutex<BTreeSet<String>>>,
 ) {
     let Some(plugin) = plugin else {
-        env.status.fail("connector.class names no known plugin");
+        env.status.fail(NO_PLUGIN);
         return;
     };
     let failed = env.status.clone();
