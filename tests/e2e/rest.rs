@@ -398,6 +398,14 @@ async fn plugins_and_validate() {
     .await;
     assert_eq!(def.body[0]["name"], "file");
     assert_eq!(def.body[0]["required"], true);
+    let def = call(
+        "GET",
+        &format!("{u}/connector-plugins/TopicNameMatches/config"),
+        None,
+    )
+    .await;
+    assert_eq!(def.status, 200, "{}", def.body);
+    assert_eq!(def.body[0]["name"], "pattern");
 
     // A config missing a required key: 200 with the error on that key.
     let a = call(

@@ -187,6 +187,13 @@ async fn sink_offset_patches_are_checked_and_null_resets_a_partition() {
             ),
             "kafka_offset",
         ),
+        (
+            patch(
+                json!({"kafka_topic": unique("no-such-topic"), "kafka_partition": 0}),
+                json!({"kafka_offset": 1}),
+            ),
+            "does not exist",
+        ),
     ] {
         let a = call("PATCH", &offsets_url, Some(body.clone())).await;
         assert_eq!(a.status, 400, "{body}: {}", a.body);

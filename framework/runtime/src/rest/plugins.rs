@@ -46,12 +46,14 @@ pub async fn config_def(
     Path(plugin): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let plugins = app.worker.plugins();
-    let def = match plugins.connector(&plugin) {
-        Some(p) => p.config_def(),
-        None => match plugins.transform(&plugin) {
-            Some(t) => t.config_def(),
-            None => return Err(ApiError::not_found(format!("Unknown plugin {plugin}"))),
-        },
+    let def = if let Some(c) = plugins.connector(&plugin) {
+        c.config_def()
+    } else if let Some(t) = plugins.transform(&plugin) {
+        t.config_def()
+    } else if let Some(p) = plugins.predicate(&plugin) {
+        p.config_def()
+    } else {
+        return Err(ApiError::not_found(format!("Unknown plugin {plugin}")));
     };
     Ok(Json(Value::Array(
         def.keys.iter().map(|k| definition(k, 0)).collect(),

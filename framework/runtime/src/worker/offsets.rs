@@ -101,7 +101,7 @@ impl Worker {
                     let tpl = sink_commit_list(&consumer, &entries)?;
                     consumer
                         .commit(&tpl, CommitMode::Sync)
-                        .map_err(|e| WorkerError::Internal(format!("commit offsets: {e}")))
+                        .map_err(commit_error)
                 })
                 .await
             }
@@ -277,4 +277,16 @@ fn sink_commit_list(
             .map_err(|e| WorkerError::BadRequest(format!("{topic}/{partition}: {e}")))?;
     }
     Ok(tpl)
+}
+
+/// A failed commit of altered offsets: the caller's mistake when it names a topic or
+/// partition that does not exist, ours otherwise.
+fn commit_error(e: rdkafka::error::KafkaError) -> WorkerError {
+    use rdkafka::types::RDKafkaErrorCode;
+    match e.rdkafka_error_code() {
+        Some(RDKafkaErrorCode::UnknownTopicOrPartition) => WorkerError::BadRequest(format!(
+            "commit offsets: {e}: the request names a topic or partition that does not exist"
+        )),
+        _ => WorkerError::Internal(format!("commit offsets: {e}")),
+    }
 }
