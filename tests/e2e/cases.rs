@@ -1,5 +1,5 @@
-//! Reported faults of similar systems, from `shared/cases.md`, as tests: BR-02, BR-07,
-//! BR-08, BR-31 (unknown keys) and BR-37.
+//! Faults reported against similar systems, as tests under their catalogue numbers:
+//! BR-02, BR-07, BR-08, BR-31 (unknown keys) and BR-37.
 
 use std::time::Duration;
 

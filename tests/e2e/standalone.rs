@@ -99,3 +99,27 @@ async fn standalone_runs_the_example_connectors() {
     assert_eq!(offsets["pageviews-source"][0]["offset"]["sequence"], 2000);
     assert_eq!(offsets["lines-source"][0]["offset"]["position"], 23);
 }
+
+/// `sluice create-topic` makes topics with the partitions asked for, and leaves an
+/// existing one as it is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_topic_makes_topics_and_leaves_existing_ones() {
+    let topic = unique("made");
+    let run = || {
+        std::process::Command::new(sluice_bin())
+            .args(["create-topic", &topic, "--partitions", "3"])
+            .args(["--bootstrap-servers", &bootstrap()])
+            .output()
+            .unwrap()
+    };
+    let first = run();
+    assert!(first.status.success(), "{first:?}");
+    let said = String::from_utf8_lossy(&first.stdout).into_owned();
+    assert_eq!(said, format!("created topic {topic} with 3 partition(s)\n"));
+    let second = run();
+    assert!(second.status.success(), "{second:?}");
+    let said = String::from_utf8_lossy(&second.stdout).into_owned();
+    assert_eq!(said, format!("topic {topic} exists; left as it is\n"));
+    let offsets = produce(&topic, &[(2, None, Some(&b"{}"[..]))]).await;
+    assert_eq!(offsets.keys().copied().collect::<Vec<_>>(), vec![2]);
+}

@@ -114,7 +114,7 @@ async fn measure(
     bootstrap: &str,
 ) -> Result<(Vec<DrainResult>, Vec<DrainResult>), String> {
     let topic = format!("bench-{}", std::process::id());
-    crate::quickstart::create_topic(bootstrap, &topic, args.partitions).await?;
+    crate::quickstart::create_topic(bootstrap, &topic, (args.partitions, 1)).await?;
     let loaded = load(bootstrap, &topic, args.records, args.size)?;
     eprintln!("loaded {loaded} records into {topic}");
     let (mut bare, mut sluice) = (Vec::new(), Vec::new());

@@ -54,6 +54,8 @@ enum Command {
     Worker(WorkerArgs),
     /// Start a broker, a datagen source and a file sink, and show records flowing.
     Quickstart(sluice::quickstart::QuickstartArgs),
+    /// Create topics (an existing one is left as it is), like `kafka-topics.sh --create`.
+    CreateTopic(CreateTopicArgs),
     /// Measure the sink loop against a bare rdkafka consumer.
     Bench(sluice::bench::BenchArgs),
     /// One drain of the benchmark, run by `bench` in a child process.
@@ -76,6 +78,23 @@ struct WorkerArgs {
     /// The worker's `.properties` file.
     #[arg(long)]
     config: std::path::PathBuf,
+}
+
+/// Arguments of `sluice create-topic`.
+#[derive(Debug, clap::Args)]
+struct CreateTopicArgs {
+    /// The topics to create.
+    #[arg(required = true)]
+    topics: Vec<String>,
+    /// Partitions of each topic.
+    #[arg(long, default_value_t = 1)]
+    partitions: i32,
+    /// Replicas of each partition.
+    #[arg(long, default_value_t = 1)]
+    replication_factor: i32,
+    /// Kafka to create them in.
+    #[arg(long, default_value = "127.0.0.1:9092")]
+    bootstrap_servers: String,
 }
 
 /// Arguments of `sluice broker`.
@@ -113,9 +132,27 @@ async fn dispatch(command: Command) -> Result<(), String> {
         }
         Command::Worker(args) => sluice::modes::worker(&args.config, shutdown_signal()?).await,
         Command::Quickstart(args) => sluice::quickstart::run(args, shutdown_signal()?).await,
+        Command::CreateTopic(args) => run_create_topic(args).await,
         Command::Bench(args) => sluice::bench::run(args).await,
         Command::BenchDrain(args) => sluice::bench::drain(args).await,
     }
+}
+
+/// `sluice create-topic`: creates each topic, saying what it did on stdout.
+async fn run_create_topic(args: CreateTopicArgs) -> Result<(), String> {
+    for topic in &args.topics {
+        let layout = (args.partitions, args.replication_factor);
+        let created =
+            sluice::quickstart::create_topic(&args.bootstrap_servers, topic, layout).await?;
+        match created {
+            true => println!(
+                "created topic {topic} with {} partition(s)",
+                args.partitions
+            ),
+            false => println!("topic {topic} exists; left as it is"),
+        }
+    }
+    Ok(())
 }
 
 /// `sluice broker`: serve the embedded broker until asked to stop.

@@ -54,6 +54,7 @@ fn stores(config: &WorkerConfig) -> Result<Stores, String> {
 
 /// Starts a worker and its REST API; stored connectors start too.
 pub async fn start(config: WorkerConfig) -> Result<Running, String> {
+    config.check().map_err(|e| e.to_string())?;
     let listen = config.rest_listen().map_err(|e| e.to_string())?;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
@@ -62,6 +63,11 @@ pub async fn start(config: WorkerConfig) -> Result<Running, String> {
     let (configs, offsets) = stores(&config)?;
     let worker_id = config.worker_id(rest_addr);
     let cluster_id = cluster_id(&config).await;
+    if cluster_id.is_none() {
+        let bootstrap = config.bootstrap_servers();
+        tracing::warn!(%bootstrap, "no Kafka broker answered within 5 s; starting anyway, \
+            and tasks keep retrying until one does");
+    }
     let worker = Worker::new(WorkerParts {
         config,
         plugins: crate::plugins::all(),

@@ -68,7 +68,7 @@ pub async fn run(args: QuickstartArgs, shutdown: impl Future<Output = ()>) -> Re
         Some(servers) => (servers.clone(), None),
         None => start_broker(args.broker_port).await?,
     };
-    create_topic(&bootstrap, &args.topic, args.partitions).await?;
+    create_topic(&bootstrap, &args.topic, (args.partitions, 1)).await?;
     let out_dir = args
         .output
         .parent()
@@ -132,13 +132,18 @@ async fn start_broker(_port: u16) -> Result<(String, Option<Broker>), String> {
     Err("this build has no embedded broker; pass --bootstrap-servers".into())
 }
 
-/// Creates the topic; an existing topic is fine.
-pub async fn create_topic(bootstrap: &str, topic: &str, partitions: i32) -> Result<(), String> {
+/// Creates the topic with (partitions, replication factor); an existing topic is fine.
+/// Says whether it was created.
+pub async fn create_topic(
+    bootstrap: &str,
+    topic: &str,
+    (partitions, replication): (i32, i32),
+) -> Result<bool, String> {
     let admin: AdminClient<DefaultClientContext> = rdkafka::ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
         .create()
         .map_err(|e| format!("admin client: {e}"))?;
-    let new = NewTopic::new(topic, partitions, TopicReplication::Fixed(1));
+    let new = NewTopic::new(topic, partitions, TopicReplication::Fixed(replication));
     let results = admin
         .create_topics(
             &[new],
@@ -146,13 +151,15 @@ pub async fn create_topic(bootstrap: &str, topic: &str, partitions: i32) -> Resu
         )
         .await
         .map_err(|e| format!("create topic {topic}: {e}"))?;
+    let mut created = false;
     for r in results {
         match r {
-            Ok(_) | Err((_, rdkafka::types::RDKafkaErrorCode::TopicAlreadyExists)) => {}
+            Ok(_) => created = true,
+            Err((_, rdkafka::types::RDKafkaErrorCode::TopicAlreadyExists)) => {}
             Err((t, code)) => return Err(format!("create topic {t}: {code}")),
         }
     }
-    Ok(())
+    Ok(created)
 }
 
 fn worker_config(

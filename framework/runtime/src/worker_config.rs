@@ -110,6 +110,22 @@ impl WorkerConfig {
         format!("{host}:{}", listen.port())
     }
 
+    /// Checks what every task would otherwise find wrong later, one task at a time: the
+    /// default converters and the durations. A worker with a bad file should not start.
+    pub fn check(&self) -> Result<()> {
+        for (key, class) in [
+            ("key.converter", self.key_converter()),
+            ("value.converter", self.value_converter()),
+        ] {
+            sluice_core::converter::build(class, &self.prefixed(&format!("{key}.")))
+                .map_err(|e| Error::config(format!("worker config {key}: {}", e.message)))?;
+        }
+        self.offset_flush_interval()?;
+        self.offset_flush_timeout()?;
+        self.shutdown_timeout()?;
+        Ok(())
+    }
+
     /// The worker-wide key converter class.
     pub fn key_converter(&self) -> &str {
         self.get("key.converter")
@@ -171,6 +187,20 @@ mod tests {
                 .rest_listen()
                 .is_err()
         );
+    }
+
+    #[test]
+    fn check_finds_a_bad_default_converter_before_any_task_does() {
+        let c = WorkerConfig::from_pairs([("value.converter", "nosuch")]);
+        let err = c.check().unwrap_err();
+        assert_eq!(err.fault, sluice_core::Fault::Config);
+        assert!(
+            err.message.starts_with("worker config value.converter: ")
+                && err.message.contains("nosuch"),
+            "{}",
+            err.message
+        );
+        assert!(WorkerConfig::from_pairs([("a", "b")]).check().is_ok());
     }
 
     #[test]
