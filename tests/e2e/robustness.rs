@@ -89,12 +89,24 @@ async fn initial_state_and_bad_configs_are_answered_at_create() {
     let mut bogus = file_sink("t-bogus", &out);
     bogus["consumer.override.bogus.key"] = json!("1");
     bogus["consumer.override.session.timeout.ms"] = json!("-1");
+    bogus["consumer.override.partition.assignment.strategy"] = json!("range,nonsense");
     let a = call("PUT", &format!("{u}/connectors/bogus/config"), Some(bogus)).await;
     assert_eq!(a.status, 400);
     let m = a.body["message"].as_str().unwrap();
     assert!(
         m.contains("consumer.override.bogus.key")
-            && m.contains("consumer.override.session.timeout.ms"),
+            && m.contains("consumer.override.session.timeout.ms")
+            && m.contains("the strategies are range, roundrobin and cooperative-sticky"),
+        "{m}"
+    );
+    // A value librdkafka takes alone but not with the idempotent producer of a source.
+    let source = json!({"connector.class": "datagen", "topic": "t-acks",
+        "producer.override.acks": "0"});
+    let a = call("PUT", &format!("{u}/connectors/acks/config"), Some(source)).await;
+    assert_eq!(a.status, 400, "{}", a.body);
+    let m = a.body["message"].as_str().unwrap();
+    assert!(
+        m.contains("producer.override.acks") && m.contains("acks=all"),
         "{m}"
     );
 

@@ -97,14 +97,36 @@ pub fn check_overrides(settings: &Settings) -> Vec<(String, String)> {
         for (key, value) in with_prefix(settings, prefix) {
             let mut config = ClientConfig::new();
             config.set(&key, &value);
+            let full = format!("{prefix}{key}");
             if let Err(e) = config.create_native_config() {
-                let full = format!("{prefix}{key}");
                 problems.push((
                     full.clone(),
                     format!("Invalid value {value} for configuration {full}: {e}"),
+                ));
+            } else if let Some(why) = clash(prefix, &key, &value) {
+                problems.push((
+                    full.clone(),
+                    format!("Invalid value {value} for {full}: {why}"),
                 ));
             }
         }
     }
     problems
+}
+
+/// Values librdkafka accepts one key at a time but refuses when the client is created,
+/// given what Sluice sets itself.
+fn clash(prefix: &str, key: &str, value: &str) -> Option<&'static str> {
+    let value = value.trim();
+    match (prefix, key) {
+        ("producer.override.", "acks") if !matches!(value, "all" | "-1") => {
+            Some("source producers are idempotent, which needs acks=all")
+        }
+        ("consumer.override.", "partition.assignment.strategy") => value
+            .split(',')
+            .map(str::trim)
+            .any(|s| !matches!(s, "range" | "roundrobin" | "cooperative-sticky"))
+            .then_some("the strategies are range, roundrobin and cooperative-sticky"),
+        _ => None,
+    }
 }
