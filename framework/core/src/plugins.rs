@@ -87,7 +87,11 @@ impl Plugins {
         }
         self.validate_chain(&mut v, settings);
         v.check_converter_flags(settings);
-        v.check_unknown(settings);
+        // Without the plugin its keys are unknown too; listing them all would bury the
+        // one error that matters.
+        if plugin.is_some() {
+            v.check_unknown(settings);
+        }
         v
     }
 
@@ -794,7 +798,11 @@ mod tests {
 
     #[test]
     fn unknown_class_and_missing_required_keys() {
-        let v = plugins().validate(&settings(&[("connector.class", "nope")]));
+        let v = plugins().validate(&settings(&[("connector.class", "nope"), ("topic", "t")]));
+        assert!(
+            errors_of(&v, "topic").is_empty(),
+            "keys of an unknown plugin are not named"
+        );
         assert!(errors_of(&v, "connector.class")[0].contains("Unknown connector class \"nope\""));
         assert!(errors_of(&v, "name")[0].contains("Missing required configuration \"name\""));
         let v = plugins().validate(&settings(&[

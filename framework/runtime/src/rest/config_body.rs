@@ -24,8 +24,15 @@ pub fn settings(value: &Value, what: &str) -> Result<Settings, ApiError> {
 /// A config patch from a JSON object; `null` values mean "remove this key".
 pub fn patch(value: &Value, what: &str) -> Result<BTreeMap<String, Option<String>>, ApiError> {
     let Value::Object(map) = value else {
+        let got = match value {
+            Value::Null => "it is missing or null".to_owned(),
+            other => format!(
+                "got {}",
+                other.to_string().chars().take(80).collect::<String>()
+            ),
+        };
         return Err(ApiError::bad_request(format!(
-            "{what} must be a JSON object of string values"
+            "{what} must be a JSON object of settings (string values); {got}"
         )));
     };
     map.iter()
