@@ -171,6 +171,28 @@ async fn tolerated_records_go_to_the_dead_letter_topic_with_context_headers() {
     );
 }
 
+/// A dead-lettered record keeps its own headers, though the file sink reads none (so the
+/// loop reads them for the dead-letter topic's sake).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_lettered_record_keeps_its_headers() {
+    let dir = tempfile::tempdir().unwrap();
+    let topic = unique("dlq-headers");
+    let dlq = unique("dlq-headers-dead");
+    create_topic(&topic, 1).await;
+    create_topic(&dlq, 1).await;
+    produce_with_header(&topic, b"not json", ("trace-id", "abc")).await;
+    let worker = WorkerProcess::start(dir.path(), &["worker"], &[]).await;
+    let mut config = file_sink(&topic, &dir.path().join("out.jsonl"));
+    config["errors.tolerance"] = json!("all");
+    config["errors.deadletterqueue.topic.name"] = json!(dlq);
+    let url = format!("{}/connectors/dlq-headers/config", worker.url);
+    assert_eq!(call("PUT", &url, Some(config)).await.status, 201);
+    let dead = read_topic(&dlq, 1, Duration::from_secs(20));
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].1.as_deref(), Some(&b"not json"[..]));
+    assert_eq!(dead[0].2, vec![("trace-id".to_owned(), "abc".to_owned())]);
+}
+
 /// A bad record deep in a backlog: the records before it arrive in chunks that are decoded
 /// while later ones are read, yet exactly those before it are written and committed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

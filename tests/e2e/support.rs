@@ -120,6 +120,28 @@ pub async fn produce_at(
     offsets
 }
 
+/// Produces one record with one header to partition 0.
+pub async fn produce_with_header(topic: &str, value: &[u8], header: (&str, &str)) {
+    use rdkafka::message::{Header, OwnedHeaders};
+    let producer: FutureProducer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap())
+        .create()
+        .expect("producer");
+    let headers = OwnedHeaders::new().insert(Header {
+        key: header.0,
+        value: Some(header.1),
+    });
+    let record: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(topic)
+        .partition(0)
+        .payload(value)
+        .headers(headers);
+    producer
+        .send(record, Duration::from_secs(10))
+        .await
+        .map_err(|(e, _)| e)
+        .expect("delivered");
+}
+
 /// Produces JSON values round-robin over `partitions`, returning the offsets per partition.
 pub async fn produce_json(
     topic: &str,

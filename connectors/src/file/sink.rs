@@ -143,6 +143,12 @@ impl FileSink {
 
 #[async_trait]
 impl SinkTask for FileSink {
+    /// Lines hold the key and value (and with `include.metadata` the coordinates), never
+    /// the headers.
+    fn reads_headers(&self) -> bool {
+        false
+    }
+
     async fn write(&mut self, batch: &[Record]) -> Result<WriteOutcome> {
         self.buffer.clear();
         let mut outcome = WriteOutcome::all_written();

@@ -368,6 +368,11 @@ struct CountingSink;
 
 #[async_trait]
 impl SinkTask for CountingSink {
+    /// It counts records, as the file sink writes them: without their headers.
+    fn reads_headers(&self) -> bool {
+        false
+    }
+
     async fn write(&mut self, batch: &[Record]) -> sluice_core::Result<WriteOutcome> {
         COUNTER
             .start

@@ -124,6 +124,13 @@ pub trait SinkTask: Send {
     async fn flush(&mut self) -> Result<()> {
         Ok(())
     }
+    /// Whether [`SinkTask::write`] looks at record headers. A sink that never does says
+    /// so, and the loop then skips reading them (records reach it with none), unless a
+    /// transform or the dead-letter topic needs them.
+    fn reads_headers(&self) -> bool {
+        true
+    }
+
     /// Called when partitions are revoked from this task.
     async fn close(&mut self, _partitions: &[TopicPartition]) -> Result<()> {
         Ok(())

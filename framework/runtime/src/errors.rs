@@ -114,6 +114,11 @@ impl ErrorHandler {
         })
     }
 
+    /// Whether bad records go to a dead-letter topic, which carries their headers.
+    pub fn keeps_headers(&self) -> bool {
+        self.dlq.is_some()
+    }
+
     /// Deals with one bad record: `Ok` if it was tolerated (and dead-lettered), `Err` with the
     /// message a failed task shows if not.
     pub async fn handle(

@@ -49,7 +49,7 @@ use batch::{Batch, BatchLimits};
 use bounded::{Commit, TaskConsumer};
 use context::{commit_list, AssignmentChange, SinkContext};
 use ownership::Ownership;
-use records::{origin_of, to_raw, Converters, Decoded, Failed, Raw, TopicNames};
+use records::{origin_of, to_raw, Converters, Decoded, Failed, Intake, Raw};
 
 /// Below this many messages a chunk is decoded on the loop's own thread (and a written
 /// batch freed there): handing a few records to another thread costs more than it saves.
@@ -103,7 +103,8 @@ pub struct SinkRunner {
     batch: Batch,
     /// Records read while partitions were paused, handled after they resume.
     stash: VecDeque<Raw>,
-    topics: TopicNames,
+    /// How messages are copied in: topic names shared, headers copied or not.
+    intake: Intake,
     active_topics: Arc<Mutex<BTreeSet<String>>>,
     seen_topics: FastSet<Arc<str>>,
     /// The topic of the last record taken in.
@@ -146,14 +147,20 @@ impl SinkRunner {
             .get("errors.retry.delay.max.ms")
             .and_then(|v| v.trim().parse().ok())
             .unwrap_or(60_000);
+        let task = plugin.sink_task(settings)?;
+        let chain = pipeline::chain(plugins, settings)?;
+        let errors = ErrorHandler::new(&env)?;
+        // Parsing a message's headers costs librdkafka an allocation even when there are
+        // none, so they are read only when something downstream may look at them.
+        let reads_headers = task.reads_headers() || !chain.is_empty() || errors.keeps_headers();
         Ok(Self {
-            task: plugin.sink_task(settings)?,
-            chain: pipeline::chain(plugins, settings)?,
+            task,
+            chain,
             converters: Arc::new(Converters {
                 key: pipeline::converter(&env.worker, settings, Side::Key)?,
                 value: pipeline::converter(&env.worker, settings, Side::Value)?,
             }),
-            errors: ErrorHandler::new(&env)?,
+            errors,
             limits: BatchLimits::from_settings(settings)?,
             retry_delay_max: Duration::from_millis(retry_max),
             env,
@@ -162,7 +169,7 @@ impl SinkRunner {
             tracker,
             batch: Batch::default(),
             stash: VecDeque::new(),
-            topics: TopicNames::default(),
+            intake: Intake::new(reads_headers),
             active_topics,
             seen_topics: FastSet::default(),
             last_topic: None,
@@ -265,7 +272,7 @@ impl SinkRunner {
     async fn next(&mut self, commit_at: Instant) -> Wake {
         let linger = self.batch.deadline(&self.limits);
         let consumer = &self.consumer;
-        let topics = &mut self.topics;
+        let intake = &mut self.intake;
         tokio::select! {
             biased;
             changed = self.env.control.changed() => {
@@ -275,7 +282,7 @@ impl SinkRunner {
                 }
                 Wake::Control
             }
-            m = consumer.recv() => Wake::Message(to_raw(m, topics)),
+            m = consumer.recv() => Wake::Message(to_raw(m, intake)),
             _ = sleep_until(linger.unwrap_or(commit_at)), if linger.is_some() => Wake::Linger,
             _ = sleep_until(commit_at) => Wake::Commit,
         }
@@ -335,7 +342,7 @@ impl SinkRunner {
             let Some(Some(m)) = futures::StreamExt::next(&mut stream).now_or_never() else {
                 return Ok((raws, true));
             };
-            raws.extend(to_raw(m, &mut self.topics)?);
+            raws.extend(to_raw(m, &mut self.intake)?);
         }
         Ok((raws, false))
     }
@@ -539,7 +546,7 @@ impl SinkRunner {
         let until = Instant::now() + backoff_delay(attempt, self.retry_delay_max);
         loop {
             let consumer = &self.consumer;
-            let topics = &mut self.topics;
+            let intake = &mut self.intake;
             tokio::select! {
                 _ = sleep_until(until) => return Ok(true),
                 changed = self.env.control.changed() => {
@@ -547,7 +554,7 @@ impl SinkRunner {
                         return Ok(false);
                     }
                 }
-                m = consumer.recv() => self.stash.extend(to_raw(m, topics)?),
+                m = consumer.recv() => self.stash.extend(to_raw(m, intake)?),
             }
             self.apply_changes().await?;
         }
@@ -561,14 +568,14 @@ impl SinkRunner {
         self.env.status.set(State::Paused);
         while self.env.target() == TargetState::Paused {
             let consumer = &self.consumer;
-            let topics = &mut self.topics;
+            let intake = &mut self.intake;
             tokio::select! {
                 changed = self.env.control.changed() => {
                     if changed.is_err() {
                         break;
                     }
                 }
-                m = consumer.recv() => self.stash.extend(to_raw(m, topics)?),
+                m = consumer.recv() => self.stash.extend(to_raw(m, intake)?),
             }
             self.apply_changes().await?;
         }

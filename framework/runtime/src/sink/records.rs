@@ -112,14 +112,30 @@ impl TopicNames {
     }
 }
 
+/// How messages are copied in.
+pub(super) struct Intake {
+    topics: TopicNames,
+    /// Whether headers are copied; when nothing downstream reads them, records get none.
+    headers: bool,
+}
+
+impl Intake {
+    pub(super) fn new(headers: bool) -> Self {
+        Self {
+            topics: TopicNames::default(),
+            headers,
+        }
+    }
+}
+
 /// Copies a consumed message into an owned record-to-be; see [`usable`] for errors.
 pub(super) fn to_raw(
     message: rdkafka::error::KafkaResult<BorrowedMessage<'_>>,
-    topics: &mut TopicNames,
+    intake: &mut Intake,
 ) -> Result<Option<Raw>> {
     Ok(usable(message)?.map(|m| {
-        let topic = topics.intern(m.topic());
-        copy_message(&m, topic)
+        let topic = intake.topics.intern(m.topic());
+        copy_message(&m, topic, intake.headers)
     }))
 }
 
@@ -141,9 +157,10 @@ pub(super) fn usable(
     }
 }
 
-/// Copies a message's coordinates, bytes and headers out of librdkafka's buffers.
-pub(super) fn copy_message(m: &BorrowedMessage<'_>, topic: Arc<str>) -> Raw {
-    let headers = if m.headers().is_some() {
+/// Copies a message's coordinates, bytes and (`with_headers`) headers out of librdkafka's
+/// buffers.
+pub(super) fn copy_message(m: &BorrowedMessage<'_>, topic: Arc<str>, with_headers: bool) -> Raw {
+    let headers = if with_headers && m.headers().is_some() {
         read_headers(m)
     } else {
         Vec::new()
