@@ -5,7 +5,7 @@
 //! acknowledged by the dead-letter topic). Commits happen every `offset.flush.interval.ms`,
 //! synchronously on revoke (inside the rebalance callback) and on stop; the loop waits at
 //! most `offset.flush.timeout.ms` for each, and as long for the close that leaves the
-//! group (see [`bounded`]).
+//! group (see `sink/bounded.rs`).
 //!
 //! Decoding is pipelined: the loop reads a chunk of waiting messages, hands it to a
 //! decode thread and reads the next while the first is decoded; decoded chunks are taken
