@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::sink_offsets::metric_sum;
 use crate::support::*;
 
 fn lines_of(out: &std::path::Path) -> usize {
@@ -44,12 +43,7 @@ async fn br02_filtered_offsets_are_committed() {
     wait_commit(group, &topic, 0, 100).await;
     assert_eq!(lines_of(&out), 0);
     // Records are counted even when every one is filtered and no batch is written.
-    let text = reqwest::get(format!("{}/metrics", w.url))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = metrics_text(&w.url).await;
     assert_eq!(
         metric_sum(&text, "sluice_records_read_total", "br02"),
         100.0

@@ -317,7 +317,7 @@ async fn sigterm_stores_the_offsets_a_busy_source_had_acknowledged() {
         Duration::from_secs(30),
         async || {
             let text = reqwest::get(&metrics_url).await.ok()?.text().await.ok()?;
-            let n = crate::sink_offsets::metric_sum(&text, "sluice_records_written_total", name);
+            let n = metric_sum(&text, "sluice_records_written_total", name);
             (n >= 1_000.0).then_some(n as u64)
         },
     )

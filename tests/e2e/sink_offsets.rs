@@ -89,24 +89,9 @@ async fn ten_thousand_records_land_in_order_and_commit_last_plus_one() {
     assert_eq!(rest, expected);
 
     // Metrics count what was read and written.
-    let metrics = reqwest::get(format!("{}/metrics", worker.url))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = metrics_text(&worker.url).await;
     let read: f64 = metric_sum(&metrics, "sluice_records_read_total", "orders-sink");
     let written_total: f64 = metric_sum(&metrics, "sluice_records_written_total", "orders-sink");
     assert_eq!(read, 10_000.0);
     assert_eq!(written_total, 10_000.0);
-}
-
-/// Sums the samples of a metric for one connector in Prometheus text.
-pub fn metric_sum(text: &str, name: &str, connector: &str) -> f64 {
-    text.lines()
-        .filter(|l| {
-            l.starts_with(&format!("{name}{{")) && l.contains(&format!("connector=\"{connector}\""))
-        })
-        .filter_map(|l| l.rsplit(' ').next().and_then(|v| v.parse::<f64>().ok()))
-        .sum()
 }

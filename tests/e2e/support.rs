@@ -581,3 +581,21 @@ pub fn file_sink(topics: &str, file: &Path) -> Value {
         "batch.linger.ms": "20",
     })
 }
+
+/// The worker's `/metrics` text.
+pub async fn metrics_text(url: &str) -> String {
+    let answer = reqwest::get(format!("{url}/metrics"))
+        .await
+        .expect("GET /metrics");
+    answer.text().await.expect("metrics text")
+}
+
+/// Sums the samples of a metric for one connector in Prometheus text.
+pub fn metric_sum(text: &str, name: &str, connector: &str) -> f64 {
+    text.lines()
+        .filter(|l| {
+            l.starts_with(&format!("{name}{{")) && l.contains(&format!("connector=\"{connector}\""))
+        })
+        .filter_map(|l| l.rsplit(' ').next().and_then(|v| v.parse::<f64>().ok()))
+        .sum()
+}

@@ -88,14 +88,14 @@ impl Raw {
 
 /// Topic names, shared: every record of a topic points at one name.
 #[derive(Default)]
-pub(super) struct TopicNames {
+struct TopicNames {
     /// The name of the previous record's topic; most records repeat it.
-    pub(super) last: Option<Arc<str>>,
-    pub(super) all: FastMap<String, Arc<str>>,
+    last: Option<Arc<str>>,
+    all: FastMap<String, Arc<str>>,
 }
 
 impl TopicNames {
-    pub(super) fn intern(&mut self, name: &str) -> Arc<str> {
+    fn intern(&mut self, name: &str) -> Arc<str> {
         if let Some(last) = self.last.as_ref().filter(|l| &***l == name) {
             return last.clone();
         }
